@@ -1,0 +1,5 @@
+"""Complete models built from :mod:`graphseq.nn`."""
+
+from .gcn import GCN
+
+__all__ = ["GCN"]

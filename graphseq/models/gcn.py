@@ -1,0 +1,71 @@
+"""A GCN node classifier built from :class:`graphseq.nn.GCNConv` (Kipf & Welling 2017)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn.functional import dropout
+from ..nn.gcn import GCNConv
+
+__all__ = ["GCN"]
+
+
+class GCN(nn.Module):
+    """``num_layers`` graph convolutions with ReLU and dropout between them.
+
+    ``dropout`` is applied to the input (sparse inputs stay sparse: only stored values are
+    dropped) and to every hidden layer, as in Kipf & Welling's model.
+
+    Args:
+        in_channels: input features ``F``.
+        hidden_channels: width of every hidden layer.
+        out_channels: classes ``C`` (logits are returned, no softmax).
+        num_layers: number of graph convolutions (>= 1).
+        dropout: dropout probability.
+        **conv_options: passed to every :class:`GCNConv` (``normalization``, ``cached``, ...).
+
+    Shapes: ``x [N, F]`` (dense or sparse), ``edge_index [2, E]`` -> logits ``[N, C]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        **conv_options,
+    ):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        self.convs = nn.ModuleList(
+            GCNConv(a, b, **conv_options) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
+        self.dropout = dropout
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+
+    def embed(
+        self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The last hidden layer ``[N, hidden_channels]`` (after ReLU), e.g. for plotting;
+        the input itself when ``num_layers == 1``."""
+        for conv in self.convs[:-1]:
+            x = dropout(x, self.dropout, self.training)
+            x = F.relu(conv(x, edge_index, edge_weight))
+        return x
+
+    def forward(
+        self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        x = self.embed(x, edge_index, edge_weight)
+        x = dropout(x, self.dropout, self.training)
+        return self.convs[-1](x, edge_index, edge_weight)

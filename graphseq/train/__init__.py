@@ -1,0 +1,21 @@
+"""Training: one :class:`Trainer` for every model, driven by a :class:`Task`."""
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .early_stopping import EarlyStopping
+from .metrics import accuracy, f1_scores, multilabel_f1_scores
+from .node_classification import NodeClassificationTask
+from .task import Task
+from .trainer import Trainer, resolve_device
+
+__all__ = [
+    "EarlyStopping",
+    "NodeClassificationTask",
+    "Task",
+    "Trainer",
+    "accuracy",
+    "f1_scores",
+    "load_checkpoint",
+    "multilabel_f1_scores",
+    "resolve_device",
+    "save_checkpoint",
+]
