@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..graph import validate_edge_index
-from .functional import matmul
+from .functional import matmul, sparse_dense_product, transpose_csr
 
 __all__ = ["GCNConv", "normalized_adjacency"]
 
@@ -104,6 +104,9 @@ class GCNConv(nn.Module):
         ``x``: ``[N, F]`` dense, or sparse COO/CSR (stays sparse); ``edge_index``: ``[2, E]``;
         ``edge_weight``: ``[E]`` or None; output ``[N, C]``.
 
+    Edge weights are constants here: gradients reach ``x`` and the parameters, not
+    ``edge_weight``.
+
     Parameters mirror PyG's layer: ``weight [F, C]`` is ``torch_geometric.nn.GCNConv.lin.weight.T``
     and ``bias [C]`` is its ``bias``.
     """
@@ -134,7 +137,7 @@ class GCNConv(nn.Module):
         self.cached = cached
         self.weight = nn.Parameter(torch.empty(in_channels, out_channels))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        self._cached_adjacency: torch.Tensor | None = None
+        self._cached_adjacency: tuple[torch.Tensor, torch.Tensor] | None = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -147,8 +150,9 @@ class GCNConv(nn.Module):
 
     def adjacency(
         self, edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """The propagation matrix for this layer's options (cached when ``cached=True``)."""
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The propagation matrix for this layer's options and, when ``cached=True``, its
+        transpose (both CSR ``[N, N]``, computed once and reused)."""
         if self.cached and self._cached_adjacency is not None:
             return self._cached_adjacency
         adjacency = normalized_adjacency(
@@ -158,9 +162,11 @@ class GCNConv(nn.Module):
             add_self_loops=self.add_self_loops,
             normalization=self.normalization,
         )
-        if self.cached:
-            self._cached_adjacency = adjacency
-        return adjacency
+        if not self.cached:
+            # Without a cache, a transpose would cost as much as the backward pass saves.
+            return adjacency, None
+        self._cached_adjacency = (adjacency, transpose_csr(adjacency))
+        return self._cached_adjacency
 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None
@@ -170,14 +176,14 @@ class GCNConv(nn.Module):
                 f"GCNConv expects x of shape [num_nodes, in_channels={self.in_channels}], "
                 f"got {list(x.shape)}."
             )
-        adjacency = self.adjacency(edge_index, x.size(0), edge_weight)
+        adjacency, adjacency_t = self.adjacency(edge_index, x.size(0), edge_weight)
         if adjacency.size(0) != x.size(0):
             raise ValueError(
                 f"x has {x.size(0)} nodes but the (cached) adjacency has {adjacency.size(0)}; "
                 "use cached=False when the graph changes between calls."
             )
         # Transform first: multiplying by W before propagating keeps the sparse product narrow.
-        out = adjacency @ matmul(x, self.weight)
+        out = sparse_dense_product(adjacency, matmul(x, self.weight), adjacency_t)
         if self.bias is not None:
             out = out + self.bias
         return out

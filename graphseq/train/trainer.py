@@ -193,7 +193,7 @@ class Trainer:
             loss = self.task.training_step(self.model, batch)
             if not bool(torch.isfinite(loss)):
                 raise FloatingPointError(
-                    f"the training loss became {float(loss)} in epoch {self.epoch_ + 1}; lower the "
+                    f"the training loss became {float(loss.detach())} in epoch {self.epoch_ + 1}; lower the "
                     "learning rate or set grad_clip."
                 )
             loss.backward()
