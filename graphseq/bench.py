@@ -200,9 +200,10 @@ def format_markdown(results: dict) -> str:
             f"{r['source'] or '—'} |"
         )
     env = results["environment"]
+    command = f"`{results['command']}` — " if results.get("command") else ""
     lines += [
         "",
-        f"graphseq {env['graphseq']}, torch {env['torch']}, Python {env['python']}, "
+        f"{command}graphseq {env['graphseq']}, torch {env['torch']}, Python {env['python']}, "
         f"{env['threads']} threads, {results['date']}.",
     ]
     return "\n".join(lines) + "\n"
@@ -234,6 +235,7 @@ def run_bench_command(args) -> int:
         epochs=args.epochs,
         progress=False if args.quiet else None,
     )
+    results["command"] = "graphseq " + " ".join(sys.argv[1:]) if sys.argv[1:] else "graphseq bench"
     table = format_markdown(results)
     print(table, end="")
     out = Path(args.out)
