@@ -125,7 +125,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--epochs-per-round", type=int, default=50)
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     variants = ["pyg", "graphseq", "graphseq-dense"]
     results = {
@@ -135,6 +138,7 @@ def main(argv=None) -> int:
             "torch": torch.__version__,
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
+            "load_average_at_start": list(__import__("os").getloadavg()),
         },
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "datasets": {},
@@ -173,7 +177,8 @@ def main(argv=None) -> int:
     lines += [
         "",
         f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, "
-        f"{env['threads']} threads, {results['date']}; {args.rounds} rounds x "
+        f"{env['threads']} threads, {results['date']}, load average at start "
+        f"{env['load_average_at_start'][0]:.1f} on 2 cores; {args.rounds} rounds x "
         f"{args.epochs_per_round} epochs per variant, interleaved.",
     ]
     table = "\n".join(lines) + "\n"
