@@ -67,7 +67,6 @@ def project_2d(embeddings, method: str = "tsne", seed: int = 0, perplexity: floa
         return PCA(n_components=2, random_state=seed).fit_transform(array)
     if method == "tsne":
         from sklearn.manifold import TSNE
-
         from threadpoolctl import threadpool_limits
 
         # t-SNE needs perplexity < number of points; small graphs (Karate Club) get a smaller one.

@@ -41,11 +41,13 @@ class Trainer:
         task: what a batch is, the loss and the metrics.
         optimizer: an optimizer over ``model``'s parameters, a factory ``params -> optimizer``, or
             None for ``Adam(lr, weight_decay)``.
-        lr, weight_decay: for the default optimizer.
+        lr: learning rate of the default optimizer.
+        weight_decay: weight decay of the default optimizer.
         max_epochs: upper bound on epochs (resuming may raise it).
         patience: early stopping after this many epochs without improvement of ``monitor``;
             None trains for ``max_epochs`` (the best epoch is still tracked).
-        monitor, mode: metric and direction watched; default from the task (``val_loss``, min).
+        monitor: the history key early stopping watches; default from the task (``val_loss``).
+        mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better.
         restore_best: load the best epoch's weights at the end of :meth:`fit`.
         grad_clip: clip the global gradient norm to this value (None: no clipping).
         seed: seeds Python, NumPy and torch at the start of :meth:`fit`, and the generator handed
