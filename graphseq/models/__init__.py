@@ -1,5 +1,7 @@
 """Complete models built from :mod:`graphseq.nn`."""
 
+from .deepwalk import DeepWalk, Node2Vec
+from .embedding_io import load_embeddings, save_embeddings
 from .gcn import GCN
 
-__all__ = ["GCN"]
+__all__ = ["DeepWalk", "GCN", "Node2Vec", "load_embeddings", "save_embeddings"]
