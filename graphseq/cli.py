@@ -53,8 +53,101 @@ def register_bench(subparsers) -> None:
     parser.set_defaults(func=_run_bench)
 
 
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _viz_embeddings(args, data):
+    """Embeddings from ``--embeddings FILE`` or trained on the fly with ``--model``."""
+    import torch
+
+    if args.embeddings:
+        from .models import load_embeddings
+
+        embeddings = load_embeddings(args.embeddings, num_nodes=None)
+        if embeddings.size(0) != data.num_nodes:
+            raise ValueError(
+                f"{args.embeddings} has {embeddings.size(0)} rows but {args.dataset} has "
+                f"{data.num_nodes} nodes; were these embeddings computed on another dataset?"
+            )
+        return embeddings, f"embeddings from {args.embeddings}"
+    if args.model == "deepwalk":
+        from .models import DeepWalk
+
+        model = DeepWalk(walks_per_node=args.walks_per_node, seed=args.seed, progress=None)
+        return model.fit(data).embeddings_, f"DeepWalk ({args.walks_per_node} walks per node)"
+    if args.model == "gcn":
+        from .models import GCN
+        from .seed import seed_everything
+        from .train import NodeClassificationTask, Trainer
+
+        if data.x is None or getattr(data, "train_mask", None) is None:
+            raise ValueError(
+                f"--model gcn needs node features and a split; {args.dataset} lacks them."
+            )
+        seed_everything(args.seed)
+        classes = int(data.y.max()) + 1
+        model = GCN(data.num_features, 16, classes, cached=True)
+        Trainer(
+            model, NodeClassificationTask(data), max_epochs=200, patience=10, seed=args.seed
+        ).fit()
+        model.eval()
+        with torch.no_grad():
+            return model.embed(data.x, data.edge_index), "GCN hidden layer"
+    raise ValueError("give --embeddings FILE or --model deepwalk|gcn.")
+
+
+def _run_viz(args) -> int:
+    from pathlib import Path
+
+    from .datasets import load_dataset
+    from .viz import METHODS, embedding_html, plot_embeddings
+
+    if args.method not in METHODS:
+        raise ValueError(f"unknown method {args.method!r}; choose one of {', '.join(METHODS)}.")
+    out = Path(args.out)
+    if out.suffix.lower() not in (*_FIGURE_SUFFIXES, ".html"):
+        raise ValueError(f"--out must end in .png, .svg, .pdf or .html, got {out.name!r}.")
+    if args.embeddings and not Path(args.embeddings).is_file():
+        raise FileNotFoundError(f"no embeddings file at {args.embeddings}.")
+    data = load_dataset(args.dataset, args.root)
+    if not hasattr(data, "num_nodes") or not hasattr(data, "edge_index"):
+        raise ValueError(
+            f"{args.dataset} is a graph-classification dataset; viz needs node labels."
+        )
+    embeddings, what = _viz_embeddings(args, data)
+    title = args.title or f"{what}, {args.dataset}"
+    options = {"label_index": args.label_index, "seed": args.seed}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".html":
+        embedding_html(embeddings, out, data.y, args.method, title=title, **options)
+    else:
+        figure = plot_embeddings(embeddings, data.y, args.method, title=title, **options)
+        figure.savefig(out, dpi=args.dpi, bbox_inches="tight")
+    print(f"wrote {out}")
+    return 0
+
+
+def register_viz(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "viz", help="plot embeddings coloured by class (PNG/SVG/PDF or interactive HTML)"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--embeddings", help="embedding file (.emb word2vec text, .npy or .pt)")
+    source.add_argument("--model", help="train on the fly: deepwalk or gcn (its hidden layer)")
+    parser.add_argument("--dataset", required=True, help="dataset whose labels colour the points")
+    parser.add_argument("--root", help="data directory to search first")
+    parser.add_argument("--method", default="tsne", help="tsne (default), pca or umap")
+    parser.add_argument("--label-index", type=int, help="for multi-label data: label to colour by")
+    parser.add_argument("--out", required=True, help="output file: .png, .svg, .pdf or .html")
+    parser.add_argument("--title", help="figure title")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the layout and on-the-fly model")
+    parser.add_argument("--walks-per-node", type=int, default=10, help="for --model deepwalk")
+    parser.add_argument("--dpi", type=int, default=150)
+    parser.set_defaults(func=_run_viz)
+
+
 # Sub-commands, in the order `graphseq --help` lists them.
-REGISTER = [register_bench, register_datasets]
+REGISTER = [register_bench, register_datasets, register_viz]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,3 +65,124 @@ def test_bad_input_gives_one_clear_line(capsys):
     assert main(["bench", "--models", "gcn,nope", "--seeds", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("graphseq bench: error: unknown model(s) ['nope']; available:")
+
+
+def test_viz_from_embedding_file(tmp_path, capsys):
+    import torch
+
+    from graphseq.models import save_embeddings
+
+    embeddings = torch.randn(34, 8)
+    save_embeddings(embeddings, tmp_path / "karate.emb")
+    out = tmp_path / "karate.png"
+    assert (
+        main(
+            [
+                "viz",
+                "--embeddings",
+                str(tmp_path / "karate.emb"),
+                "--dataset",
+                "KarateClub",
+                "--method",
+                "pca",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = tmp_path / "karate.html"
+    assert (
+        main(
+            [
+                "viz",
+                "--embeddings",
+                str(tmp_path / "karate.emb"),
+                "--dataset",
+                "KarateClub",
+                "--method",
+                "pca",
+                "--out",
+                str(html),
+            ]
+        )
+        == 0
+    )
+    assert "<title>node 0: class" in html.read_text()
+
+
+def test_viz_trains_a_model_on_the_fly(tmp_path):
+    out = tmp_path / "karate.svg"
+    assert (
+        main(
+            [
+                "viz",
+                "--model",
+                "gcn",
+                "--dataset",
+                "KarateClub",
+                "--method",
+                "pca",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_viz_errors_are_clear(tmp_path, capsys):
+    import torch
+
+    from graphseq.models import save_embeddings
+
+    assert (
+        main(
+            [
+                "viz",
+                "--embeddings",
+                str(tmp_path / "nope.emb"),
+                "--dataset",
+                "KarateClub",
+                "--out",
+                str(tmp_path / "a.png"),
+            ]
+        )
+        == 2
+    )
+    assert f"no embeddings file at {tmp_path / 'nope.emb'}" in capsys.readouterr().err
+    save_embeddings(torch.randn(10, 4), tmp_path / "small.npy")
+    assert (
+        main(
+            [
+                "viz",
+                "--embeddings",
+                str(tmp_path / "small.npy"),
+                "--dataset",
+                "KarateClub",
+                "--out",
+                str(tmp_path / "a.png"),
+            ]
+        )
+        == 2
+    )
+    assert "has 10 rows but KarateClub has 34 nodes" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "viz",
+                "--embeddings",
+                str(tmp_path / "small.npy"),
+                "--dataset",
+                "KarateClub",
+                "--method",
+                "isomap",
+                "--out",
+                str(tmp_path / "a.png"),
+            ]
+        )
+        == 2
+    )
+    assert "unknown method 'isomap'; choose one of tsne, pca, umap" in capsys.readouterr().err
