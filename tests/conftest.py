@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+# The tests run many small tensor operations, for which one thread is faster than two and far
+# faster on a busy machine (thread oversubscription). Timings belong in benchmarks/, not here.
+torch.set_num_threads(1)
 
 # The raw benchmark files: $GRAPHSEQ_DATA, else ../shared/data beside the repository.
 _DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -193,3 +193,13 @@ def test_custom_task_through_the_same_trainer():
         torch.nn.Linear(3, 1), Regression(), lr=0.1, max_epochs=60, progress=False
     ).fit()
     assert trainer.history_[-1]["train_loss"] < 1e-3
+
+
+def test_resume_with_more_epochs_continues_like_one_longer_run(data, tmp_path):
+    reference = _trainer(data, max_epochs=20).fit()
+    checkpoint = tmp_path / "run.pt"
+    _trainer(data, max_epochs=10, checkpoint=checkpoint).fit()
+    longer = _trainer(data, seed=5, max_epochs=20, checkpoint=checkpoint).fit(resume=True)
+    assert longer.epoch_ == 20
+    assert torch.equal(_params(longer), _params(reference))
+    assert [r["loss"] for r in longer.history_] == [r["loss"] for r in reference.history_]

@@ -225,6 +225,8 @@ class Trainer:
         """
         if resume and self.checkpoint is not None and os.path.isfile(self.checkpoint):
             self.load()
+            if self.finished_ and not self.stopped_early_ and self.epoch_ < self.max_epochs:
+                self.finished_ = False  # a finished run resumed with a larger max_epochs
         else:
             if self.seed is not None:
                 seed_everything(self.seed)
@@ -278,8 +280,10 @@ class Trainer:
             bar.close()
         if not self.finished_:
             self.finished_ = True
-            if self.restore_best and self.early_stopping.best_state is not None:
-                self.model.load_state_dict(self.early_stopping.best_state)
+            # Saved before the best weights are restored, so a later fit(resume=True) with a
+            # larger max_epochs continues from the last epoch, like an uninterrupted run.
             if self.checkpoint is not None:
                 self.save()
+        if self.restore_best and self.early_stopping.best_state is not None:
+            self.model.load_state_dict(self.early_stopping.best_state)
         return self
