@@ -189,6 +189,22 @@ def test_gradients_flow_through_packed_max():
     assert bool((x.grad[2, 1:] == 0).all()), "padding must get no gradient"
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_forget_bias_is_added_to_the_remembering_gate_only(cell):
+    torch.manual_seed(0)
+    plain = SequenceEncoder(5, 4, cell, num_layers=2, bidirectional=True)
+    torch.manual_seed(0)
+    biased = SequenceEncoder(5, 4, cell, num_layers=2, bidirectional=True, forget_bias=3.0)
+    for (name, a), b in zip(plain.rnn.named_parameters(), biased.rnn.parameters(), strict=True):
+        difference = b - a
+        if name.startswith("bias_ih"):
+            torch.testing.assert_close(difference[4:8], torch.full((4,), 3.0))
+            difference[4:8] = 0
+        assert bool((difference == 0).all()), name
+    with pytest.raises(ValueError, match="forget_bias needs a gated cell"):
+        SequenceEncoder(5, 4, "rnn", forget_bias=1.0)
+
+
 def test_dropout_only_between_layers_in_training():
     torch.manual_seed(0)
     encoder = SequenceEncoder(5, 8, "lstm", num_layers=2, dropout=0.5)

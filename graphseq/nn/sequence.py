@@ -67,6 +67,11 @@ class SequenceEncoder(nn.Module):
         output: what :meth:`forward` returns per sequence: ``"last"`` (the final hidden state
             of the top layer), ``"mean"`` or ``"max"`` (over the valid time steps of the top
             layer's outputs), or ``"sequence"`` (the top layer's output at every step).
+        forget_bias: added at initialisation to the bias of the LSTM forget gate ``f`` (GRU:
+            update gate ``z``) in every layer, so the cell starts out keeping its state and
+            gradients reach far back (Gers et al. 2000; Jozefowicz et al. 2015 use 1). 0 keeps
+            PyTorch's initialisation. On 40-step palindromes an LSTM with 3 learns in a few
+            hundred steps where PyTorch's default stays at chance for thousands.
 
     Shapes (``B`` sequences, ``T`` steps, ``D = 2H`` if bidirectional else ``H``,
     ``L = num_layers * (2 if bidirectional else 1)``):
@@ -95,6 +100,7 @@ class SequenceEncoder(nn.Module):
         bidirectional: bool = False,
         dropout: float = 0.0,
         output: str = "last",
+        forget_bias: float = 0.0,
     ):
         super().__init__()
         if cell not in CELLS:
@@ -119,6 +125,11 @@ class SequenceEncoder(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = float(dropout)
         self.output = output
+        if forget_bias and cell == "rnn":
+            raise ValueError(
+                "forget_bias needs a gated cell ('lstm' or 'gru'); a vanilla RNN has no gate."
+            )
+        self.forget_bias = float(forget_bias)
         options = {"nonlinearity": "tanh"} if cell == "rnn" else {}
         self.rnn = CELLS[cell](
             input_size,
@@ -129,6 +140,18 @@ class SequenceEncoder(nn.Module):
             batch_first=True,
             **options,
         )
+        self._add_forget_bias()
+
+    def _add_forget_bias(self) -> None:
+        if not self.forget_bias:
+            return
+        # Gate rows are stacked [i; f; g; o] (LSTM) and [r; z; n] (GRU): rows H..2H are the
+        # forget gate f and the update gate z, whose large values keep the previous state.
+        rows = slice(self.hidden_size, 2 * self.hidden_size)
+        with torch.no_grad():
+            for name, parameter in self.rnn.named_parameters():
+                if name.startswith("bias_ih"):
+                    parameter[rows] += self.forget_bias
 
     @property
     def output_size(self) -> int:
@@ -137,6 +160,7 @@ class SequenceEncoder(nn.Module):
 
     def reset_parameters(self) -> None:
         self.rnn.reset_parameters()
+        self._add_forget_bias()
 
     def extra_repr(self) -> str:
         return f"output={self.output!r}"
