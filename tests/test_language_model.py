@@ -56,8 +56,9 @@ def test_hidden_state_is_carried_between_windows_and_reset_each_pass():
     assert carried is not None and not carried[0].requires_grad
     task.training_step(model, next(batches))
     assert not torch.equal(task._hidden[0], carried[0])
-    list(task.train_batches(generator))  # a new pass starts with a fresh state
-    assert task._hidden is None or task._position is not None
+    assert task._hidden is not None
+    next(task.train_batches(generator))  # the next epoch starts a new pass: fresh state
+    assert task._hidden is None
 
 
 def test_evaluate_reports_loss_bpc_and_accuracy():
