@@ -39,7 +39,7 @@ NUM_DIGITS = 10
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[5, 10, 15, 20, 30, 40, 60])
-    parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
+    parser.add_argument("--cells", nargs="*", default=["rnn", "lstm", "gru"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--hidden-size", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -67,6 +67,13 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--resume", action="store_true", help="skip runs already in the JSON")
+    parser.add_argument(
+        "--merge",
+        nargs="*",
+        default=[],
+        help="palindromes.json files of other processes that ran part of the sweep in "
+        "parallel (e.g. --lengths 60 --out /tmp/part): their runs are added",
+    )
     return parser.parse_args(argv)
 
 
@@ -210,12 +217,27 @@ def markdown(result: dict) -> str:
         "",
         f"Total time {result['total_seconds'] / 60:.1f} min with {config['threads']} torch "
         f"thread(s) on a shared 2-core machine ({result['machine']}), torch "
-        f"{result['torch']}; other benchmarks ran at the same time, so seconds are indicative.",
+        f"{result['torch']}; other benchmarks ran at the same time, so seconds are indicative."
+        + parallel_note(result),
         "",
-        "Reproduce: `PYTHONPATH=. python benchmarks/palindromes.py`",
+        "Reproduce: `PYTHONPATH=. python benchmarks/palindromes.py` (one process), or split "
+        "it: `... --lengths 60 --ablation-lengths --out /tmp/part` beside `... --lengths 5 10 "
+        "15 20 30 40`, then `... --resume --merge /tmp/part/palindromes.json`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def parallel_note(result: dict) -> str:
+    parts = result.get("parallel_process_seconds")
+    if not parts:
+        return ""
+    minutes = ", ".join(f"{s / 60:.1f}" for s in parts)
+    return (
+        f" Part of the sweep ran in {len(parts)} more process(es) at the same time "
+        f"({minutes} min; merged with `--merge`), so the sum of process times is "
+        f"{(result['total_seconds'] + sum(parts)) / 60:.1f} min."
+    )
 
 
 def mean_curve(runs, name, length, key):
@@ -278,6 +300,14 @@ def main(argv=None) -> int:
         runs = saved["runs"]
         previous_seconds = saved.get("total_seconds", 0.0)
     done = {(r["model"], r["T"], r["seed"]) for r in runs}
+    parallel_seconds = []
+    for path in args.merge:
+        part = json.loads(Path(path).read_text())
+        parallel_seconds.append(part["total_seconds"])
+        for run in part["runs"]:
+            if (run["model"], run["T"], run["seed"]) not in done:
+                runs.append(run)
+                done.add((run["model"], run["T"], run["seed"]))
     plan = [
         (name, cell, bias, length, seed)
         for name, cell, bias, lengths in variants(args)
@@ -306,6 +336,8 @@ def main(argv=None) -> int:
         result = build_result(args, runs, previous_seconds)
         result["gradient_T"] = gradient_T
     result["gradient_ratios"] = gradient_ratios(runs, gradient_T)
+    if parallel_seconds:
+        result["parallel_process_seconds"] = parallel_seconds
     json_path.write_text(json.dumps(result, indent=1))
     (out / "palindromes.md").write_text(markdown(result))
     plot(result, out / "palindromes.png")
