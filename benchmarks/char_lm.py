@@ -45,13 +45,13 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--seq-len", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=30, help="upper bound on epochs")
     parser.add_argument(
         "--max-minutes",
         type=float,
-        default=25.0,
+        default=22.0,
         help="stop after the epoch that passes this much training time (0: no limit)",
     )
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -220,10 +220,12 @@ def markdown(result: dict) -> str:
         "Samples from each decoding strategy: [char_lm_samples.md](char_lm_samples.md).",
         "",
         "Reproduce: `GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/char_lm.py "
-        f"--epochs {result['epochs']} --max-minutes 0`",
+        f"--batch-size {c['batch_size']} --epochs {result['epochs']} --max-minutes 0` (the "
+        f"default run stops after the epoch that passes {c['max_minutes']:g} min of training).",
         "",
         "The same model from the command line: `graphseq train-lm --checkpoint lm.pt "
-        f"--hidden-size {c['hidden_size']} --steps-per-epoch {c['steps_per_epoch']} "
+        f"--hidden-size {c['hidden_size']} --batch-size {c['batch_size']} "
+        f"--steps-per-epoch {c['steps_per_epoch']} "
         f"--epochs {result['epochs']} --lr {c['lr']} --threads {c['threads']}` then "
         '`graphseq generate --checkpoint lm.pt --prompt "Anna said that" --strategy top-k`.',
         "",
