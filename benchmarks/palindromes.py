@@ -234,7 +234,7 @@ def parallel_note(result: dict) -> str:
         return ""
     minutes = ", ".join(f"{s / 60:.1f}" for s in parts)
     return (
-        f" Part of the sweep ran in {len(parts)} more process(es) at the same time "
+        f" Part of the sweep ran in {len(parts)} more process(es) alongside the first "
         f"({minutes} min; merged with `--merge`), so the sum of process times is "
         f"{(result['total_seconds'] + sum(parts)) / 60:.1f} min."
     )
@@ -266,11 +266,22 @@ def plot(result: dict, path: Path) -> None:
             label=name,
             color=colors.get(name),
         )
+        # Single runs as faint dots: the vanilla RNN either solves a length or stays at chance.
+        single = [r for r in runs if r["model"] == name]
+        left.scatter(
+            [r["T"] for r in single],
+            [100 * r["test_acc"] for r in single],
+            s=12,
+            alpha=0.35,
+            color=colors.get(name),
+        )
     left.axhline(10, color="k", linestyle=":", label="chance (10%)")
     left.set_xlabel("palindrome length T")
     left.set_ylabel("test accuracy (%)")
     left.set_ylim(0, 105)
-    left.set_title(f"accuracy vs T (mean ± std, {len(result['config']['seeds'])} seeds)")
+    left.set_title(
+        f"accuracy vs T (mean ± std and single runs, {len(result['config']['seeds'])} seeds)"
+    )
     left.legend()
     length = result["gradient_T"]
     for name in dict.fromkeys(r["model"] for r in runs):
