@@ -146,8 +146,110 @@ def register_viz(subparsers) -> None:
     parser.set_defaults(func=_run_viz)
 
 
+def _run_train_lm(args) -> int:
+    import json
+
+    from .models.char_rnn import train_char_rnn
+    from .sequences import load_text
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    def report(trainer, record) -> None:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch", "time"))
+        print(f"epoch {record['epoch']}/{trainer.max_epochs} ({record['time']:.1f}s): {shown}")
+
+    _, trainer, metrics = train_char_rnn(
+        load_text(args.text),
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        cell=args.cell,
+        embedding_dim=args.embedding_dim,
+        dropout=args.dropout,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch or None,
+        epochs=args.epochs,
+        lr=args.lr,
+        grad_clip=args.grad_clip or None,
+        seed=args.seed,
+        device=args.device,
+        callbacks=[report],
+    )
+    print(json.dumps({"best_epoch": trainer.best_epoch_, **metrics}, indent=2))
+    print(f"checkpoint: {args.checkpoint}")
+    return 0
+
+
+def register_train_lm(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train-lm",
+        help="train a character-level LSTM language model (truncated BPTT, resumable)",
+        description="Train a character-level language model on a text (default: Anna Karenina "
+        "from the data directories). The last 10%% of the text is held out; its next-character "
+        "accuracy and bits per character are printed at the end.",
+    )
+    parser.add_argument("--checkpoint", required=True, help="file for the training state")
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--text", help="a text file (default: text/anna_karenina.txt)")
+    parser.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
+    parser.add_argument("--hidden-size", type=int, default=512)
+    parser.add_argument("--num-layers", type=int, default=2)
+    parser.add_argument("--embedding-dim", type=int, default=64)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--seq-len", type=int, default=100, help="TBPTT window")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--steps-per-epoch", type=int, default=100, help="TBPTT steps per epoch (0: one pass)"
+    )
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--grad-clip", type=float, default=5.0, help="0 disables clipping")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.set_defaults(func=_run_train_lm)
+
+
+def _run_generate(args) -> int:
+    from .models.char_rnn import CharRNN, generate
+
+    model = CharRNN.from_checkpoint(args.checkpoint)
+    text = generate(
+        model,
+        args.prompt,
+        args.length,
+        strategy=args.strategy,
+        temperature=args.temperature,
+        top_k=args.k,
+        seed=args.seed,
+    )
+    print(args.prompt + text)
+    return 0
+
+
+def register_generate(subparsers) -> None:
+    from .models.char_rnn import STRATEGIES
+
+    parser = subparsers.add_parser(
+        "generate", help="continue a prompt with a character-level language model"
+    )
+    parser.add_argument("--checkpoint", required=True, help="a checkpoint from train-lm")
+    parser.add_argument("--prompt", required=True)
+    parser.add_argument("--strategy", default="top-k", choices=STRATEGIES)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--k", type=int, default=5, help="candidates for top-k sampling")
+    parser.add_argument("--length", type=int, default=300, help="characters to generate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(func=_run_generate)
+
+
 # Sub-commands, in the order `graphseq --help` lists them.
-REGISTER = [register_bench, register_datasets, register_viz]
+REGISTER = [register_bench, register_datasets, register_generate, register_train_lm, register_viz]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,17 @@
 """Complete models built from :mod:`graphseq.nn`."""
 
+from .char_rnn import CharRNN
 from .deepwalk import DeepWalk, Node2Vec
 from .embedding_io import load_embeddings, save_embeddings
 from .gcn import GCN
+from .sequence_classifier import SequenceClassifier
 
-__all__ = ["DeepWalk", "GCN", "Node2Vec", "load_embeddings", "save_embeddings"]
+__all__ = [
+    "CharRNN",
+    "DeepWalk",
+    "GCN",
+    "Node2Vec",
+    "SequenceClassifier",
+    "load_embeddings",
+    "save_embeddings",
+]

@@ -2,14 +2,18 @@
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .early_stopping import EarlyStopping
+from .language_model import LanguageModelTask
 from .metrics import accuracy, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
+from .sequence_classification import SequenceClassificationTask
 from .task import Task
 from .trainer import Trainer, resolve_device
 
 __all__ = [
     "EarlyStopping",
+    "LanguageModelTask",
     "NodeClassificationTask",
+    "SequenceClassificationTask",
     "Task",
     "Trainer",
     "accuracy",

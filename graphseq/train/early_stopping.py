@@ -52,8 +52,12 @@ class EarlyStopping:
         if self.improved(score):
             self.best_score = float(score)
             self.best_epoch = epoch
+            # Modules may keep non-tensor "extra state" (get_extra_state) in their state_dict.
             self.best_state = {
-                k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
+                k: v.detach().to("cpu", copy=True)
+                if isinstance(v, torch.Tensor)
+                else copy.deepcopy(v)
+                for k, v in model.state_dict().items()
             }
             self.bad_epochs = 0
         else:
