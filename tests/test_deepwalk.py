@@ -194,3 +194,39 @@ def test_cli_embed_rejects_p_q_for_deepwalk(tmp_path, capsys):
     )
     assert code == 2
     assert "--p/--q bias node2vec walks" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ bench and real data
+def test_bench_registers_deepwalk_with_published_numbers():
+    from graphseq.bench import BENCH_MODELS
+    from graphseq.cli import build_parser
+
+    entry = BENCH_MODELS["deepwalk"]
+    assert entry.published == {"Cora": 67.2, "CiteSeer": 43.2, "PubMed": 65.3}
+    assert "Kipf & Welling 2017" in entry.source
+    assert build_parser().parse_args(["bench", "--models", "deepwalk"]).models == "deepwalk"
+
+
+@pytest.fixture
+def data_dir(monkeypatch, tmp_path):
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("GRAPHSEQ_DATA")
+    if not root or not (Path(root) / "Planetoid" / "Cora").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("GRAPHSEQ_DATA must point at the shared data in CI")
+        pytest.skip("real data not available (set GRAPHSEQ_DATA)")
+    monkeypatch.setenv("GRAPHSEQ_CACHE", str(tmp_path / "cache"))
+    return root
+
+
+def test_cora_deepwalk_beats_chance_by_far(data_dir):
+    from graphseq import load_dataset
+
+    data = load_dataset("Cora", data_dir)
+    model = DeepWalk(
+        dimensions=32, walk_length=20, walks_per_node=5, window_size=5, seed=0, progress=False
+    ).fit(data)
+    result = probe_split(model.embeddings_, data.y, data.train_mask, data.test_mask)
+    assert result["accuracy"] > 0.55  # 7 classes; the full settings reach ~0.69
