@@ -14,9 +14,9 @@ moving proposes a first-order neighbour ``x`` and accepts it with probability
 ``alpha(t, x) / max(1/p, 1, 1/q)`` (rejection sampling, as in KnightKing and torch-cluster).
 "Is ``t -> x`` an edge" is one vectorized binary search (``torch.searchsorted``) for the key
 ``t * N + x`` in the sorted keys ``source * N + target`` of all edges. Only the rejection rounds
-are a Python loop. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds (extreme ``p`` or
-``q``) are finished by exact inverse-CDF sampling over their whole neighbour lists, so the walk
-stays exact and the step cost bounded.
+are a Python loop. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds, or after a round that
+accepted fewer than 1 in 8 (extreme ``q``), are finished by exact inverse-CDF sampling over their
+whole neighbour lists, so the walk stays exact and the step cost bounded.
 
 Dead ends: a walker at a node with no out-edges (an isolated node, a sink of a directed graph, or
 a node whose out-edge weights are all zero) cannot move. With ``dead_end="stop"`` (default) the
@@ -55,6 +55,8 @@ comes from walking several chunks at once instead (``num_threads``)."""
 # Rejection rounds before the stragglers are sampled exactly. With p, q in [0.25, 4] nearly
 # every walker accepts within a few rounds; the cap only matters for extreme p or q.
 _MAX_REJECTION_ROUNDS = 16
+# A round accepting fewer than this share of its walkers sends the rest to the exact sampler.
+_MIN_ACCEPTANCE = 0.125
 
 
 # ---------------------------------------------------------------------------- validation
@@ -313,6 +315,11 @@ def _second_order_step(tables, previous, current, generator, inv_p, inv_q) -> to
             candidate = torch.where(take_previous, prev, candidate)
             accept |= take_previous
         nxt[pending[accept]] = candidate[accept]
+        accepted = int(accept.sum())
+        if accepted < pending.numel() * _MIN_ACCEPTANCE:
+            # rejection would need many more rounds (e.g. q << 1): finish them exactly now
+            pending = pending[~accept]
+            break
         pending = pending[~accept]
     if pending.numel():
         uniform = torch.rand(
