@@ -91,8 +91,13 @@ def format_markdown(result: dict) -> str:
         f"negative={s['negative']}, sample={s['sample']}, epochs={s['epochs']}, workers "
         f"{s['workers']}, seed {s['seed']}. Probe: one-vs-rest LogisticRegression(C=1, "
         "liblinear), top-k labels per node. ± is the std over the splits (one embedding).",
-        f"Time: walks {result['walk_seconds']:.1f} s, skip-gram {result['train_seconds']:.1f} s, "
-        f"probe {result['probe_seconds']:.1f} s, on a shared 2-core machine; "
+        (
+            f"Embeddings read from {result['embeddings_file']} (made with the settings above); "
+            if result.get("embeddings_file")
+            else f"Time: walks {result['walk_seconds']:.1f} s, skip-gram "
+            f"{result['train_seconds']:.1f} s, "
+        )
+        + f"probe {result['probe_seconds']:.1f} s, on a shared 2-core machine; "
         f"graphseq {result['environment']['graphseq']}, torch {result['environment']['torch']}, "
         f"gensim {result['environment']['gensim']}; {result['date']}.",
     ]
@@ -169,6 +174,7 @@ def main(argv=None) -> int:
         "scores": scores,
         "published": PUBLISHED,
         "source": SOURCE,
+        "embeddings_file": args.embeddings_in,
         "walk_seconds": walk_seconds,
         "train_seconds": train_seconds,
         "probe_seconds": probe_seconds,
