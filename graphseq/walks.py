@@ -14,18 +14,21 @@ moving proposes a first-order neighbour ``x`` and accepts it with probability
 ``alpha(t, x) / max(1/p, 1, 1/q)`` (rejection sampling, as in KnightKing and torch-cluster).
 "Is ``t -> x`` an edge" is one vectorized binary search (``torch.searchsorted``) for the key
 ``t * N + x`` in the sorted keys ``source * N + target`` of all edges. Only the rejection rounds
-are a Python loop. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds (extreme ``p`` or
-``q``) are finished by exact inverse-CDF sampling over their whole neighbour lists, so the walk
-stays exact and the step cost bounded.
+are a Python loop. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds, or after a round that
+accepted fewer than 1 in 8 (extreme ``q``), are finished by exact inverse-CDF sampling over their
+whole neighbour lists, so the walk stays exact and the step cost bounded.
 
 Dead ends: a walker at a node with no out-edges (an isolated node, a sink of a directed graph, or
 a node whose out-edge weights are all zero) cannot move. With ``dead_end="stop"`` (default) the
 walk ends there and the rest of its row is ``-1``; with ``dead_end="stay"`` the walker stays on
 that node (its id repeats to the end, as torch-cluster does).
 
-Reproducibility: walks are produced in chunks of ``chunk_size`` walks (bounded memory); chunk
-``k`` draws from its own generator seeded by ``(seed, k)``. The same ``seed`` and ``chunk_size``
-give the same walks, whatever the number of threads.
+Chunks, threads, reproducibility: walks are produced in chunks of ``chunk_size`` walks
+(bounded memory); chunk ``k`` draws from its own generator seeded by ``(seed, k)``. Chunks are
+walked by ``num_threads`` Python threads at once (torch releases the GIL inside its operations),
+which parallelizes coarsely: per-step operations stay small and single-threaded instead of
+synchronizing torch's intra-op pool hundreds of times per walk. The same ``seed`` and
+``chunk_size`` give the same walks, whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -39,16 +42,21 @@ import torch
 
 from .graph import CSRGraph
 
-__all__ = ["iter_random_walks", "num_walks", "random_walks"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "PAD", "iter_random_walks", "num_walks", "random_walks"]
 
 PAD = -1
 """Value that fills a walk's row after it stopped at a dead end (``dead_end="stop"``)."""
 
-# About 2**24 node ids per chunk (128 MiB as int64) bounds the working memory of one chunk.
-_CHUNK_ELEMENTS = 1 << 24
+DEFAULT_CHUNK_SIZE = 1 << 15
+"""Walks per chunk. Each chunk is walked by one thread with its own generator. 32768 walkers
+keep each per-step tensor operation below torch's intra-op parallel grain, so the walk loop
+never waits on torch's thread pool at every step (costly on a busy machine); parallelism
+comes from walking several chunks at once instead (``num_threads``)."""
 # Rejection rounds before the stragglers are sampled exactly. With p, q in [0.25, 4] nearly
 # every walker accepts within a few rounds; the cap only matters for extreme p or q.
 _MAX_REJECTION_ROUNDS = 16
+# A round accepting fewer than this share of its walkers sends the rest to the exact sampler.
+_MIN_ACCEPTANCE = 0.125
 
 
 # ---------------------------------------------------------------------------- validation
@@ -307,6 +315,11 @@ def _second_order_step(tables, previous, current, generator, inv_p, inv_q) -> to
             candidate = torch.where(take_previous, prev, candidate)
             accept |= take_previous
         nxt[pending[accept]] = candidate[accept]
+        accepted = int(accept.sum())
+        if accepted < pending.numel() * _MIN_ACCEPTANCE:
+            # rejection would need many more rounds (e.g. q << 1): finish them exactly now
+            pending = pending[~accept]
+            break
         pending = pending[~accept]
     if pending.numel():
         uniform = torch.rand(
@@ -318,14 +331,24 @@ def _second_order_step(tables, previous, current, generator, inv_p, inv_q) -> to
     return nxt
 
 
-def _walk_chunk(tables, starts, walk_length, generator, inv_p, inv_q, dead_end) -> torch.Tensor:
-    """Walks from ``starts [W]``: ``LongTensor [W, walk_length]``."""
+def _transpose_into(steps: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+    """``steps [L, W]`` as a walk-major ``[W, L]`` tensor (``out`` when given)."""
+    if out is None:
+        return steps.t().contiguous()
+    out.copy_(steps.t())
+    return out
+
+
+def _walk_chunk(
+    tables, starts, walk_length, generator, inv_p, inv_q, dead_end, out=None
+) -> torch.Tensor:
+    """Walks from ``starts [W]``: ``LongTensor [W, walk_length]`` (written into ``out`` if given)."""
     num = starts.numel()
     # Build step-major ([walk_length, W]) so each step writes one contiguous row.
     steps = torch.empty(walk_length, num, dtype=torch.long, device=starts.device)
     steps[0] = starts
     if walk_length == 1:
-        return steps.t().contiguous()
+        return _transpose_into(steps, out)
     second_order = inv_p != 1.0 or inv_q != 1.0
     uniform = torch.rand(
         1 if second_order else walk_length - 1, num,
@@ -339,7 +362,7 @@ def _walk_chunk(tables, starts, walk_length, generator, inv_p, inv_q, dead_end) 
         else:
             nxt = _first_order_step(tables, current, uniform[step - 1], out=steps[step])
         previous, current = current, nxt
-    walks = steps.t().contiguous()
+    walks = _transpose_into(steps, out)
     if dead_end == "stop" and not bool(tables.movable.all()):
         # A walker that could not move repeats its node; from its first repeat on, the walk
         # is over. (A real self-loop also repeats a node, so look at movability instead.)
@@ -358,6 +381,46 @@ def num_walks(graph, walks_per_node: int, start_nodes=None) -> int:
     return walks_per_node * count
 
 
+def _prepare(graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
+             chunk_size, num_threads):  # fmt: skip
+    """Validate the arguments of the public functions; return what the walk loop needs."""
+    walk_length = _check_positive_int("walk_length", walk_length)
+    walks_per_node = _check_positive_int("walks_per_node", walks_per_node)
+    p = _check_bias("p", p, "the return parameter")
+    q = _check_bias("q", q, "the in-out parameter")
+    if dead_end not in ("stop", "stay"):
+        raise ValueError(f"dead_end must be 'stop' or 'stay', got {dead_end!r}.")
+    chunk_size = _check_positive_int(
+        "chunk_size", DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    )
+    num_threads = _check_positive_int(
+        "num_threads", torch.get_num_threads() if num_threads is None else num_threads
+    )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}.")
+    graph = _check_graph(graph)
+    starts = _check_start_nodes(start_nodes, graph.num_nodes, graph.indptr.device)
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,)))
+    tables = _WalkTables.build(graph, second_order=p != 1.0 or q != 1.0)
+    total = walks_per_node * starts.numel()
+
+    def walk(chunk: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        begin = chunk * chunk_size
+        rows = torch.arange(begin, min(begin + chunk_size, total), device=starts.device)
+        # Row r is walk number r // len(starts) from start node starts[r % len(starts)].
+        chunk_starts = starts[rows % starts.numel()]
+        state = np.random.SeedSequence([int(seed) % 2**63, chunk]).generate_state(1, np.uint64)
+        generator = torch.Generator(device=starts.device)
+        generator.manual_seed(int(state[0]) & (2**63 - 1))
+        return _walk_chunk(
+            tables, chunk_starts, walk_length, generator, 1.0 / p, 1.0 / q, dead_end, out
+        )
+
+    num_chunks = -(-total // chunk_size)
+    return walk, num_chunks, total, walk_length, chunk_size, num_threads
+
+
 def iter_random_walks(
     graph,
     walk_length: int,
@@ -369,40 +432,33 @@ def iter_random_walks(
     *,
     dead_end: str = "stop",
     chunk_size: int | None = None,
+    num_threads: int | None = None,
 ) -> Iterator[torch.Tensor]:
     """Like :func:`random_walks`, but yields the walks in chunks of at most ``chunk_size`` rows.
 
     Concatenating the chunks gives exactly what :func:`random_walks` returns for the same
     arguments. Use it when the whole walk set does not fit in memory (e.g. to stream walks to
-    a corpus file).
+    a corpus file): at most about ``2 * num_threads`` chunks are held at once.
     """
-    walk_length = _check_positive_int("walk_length", walk_length)
-    walks_per_node = _check_positive_int("walks_per_node", walks_per_node)
-    p = _check_bias("p", p, "the return parameter")
-    q = _check_bias("q", q, "the in-out parameter")
-    if dead_end not in ("stop", "stay"):
-        raise ValueError(f"dead_end must be 'stop' or 'stay', got {dead_end!r}.")
-    if chunk_size is None:
-        chunk_size = max(1, _CHUNK_ELEMENTS // walk_length)
-    chunk_size = _check_positive_int("chunk_size", chunk_size)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}.")
-    graph = _check_graph(graph)
-    starts = _check_start_nodes(start_nodes, graph.num_nodes, graph.indptr.device)
-    if seed is None:
-        seed = int(torch.randint(0, 2**62, (1,)))
-    second_order = p != 1.0 or q != 1.0
-    tables = _WalkTables.build(graph, second_order)
-    total = walks_per_node * starts.numel()
-    device = graph.indptr.device
-    for chunk, begin in enumerate(range(0, total, chunk_size)):
-        rows = torch.arange(begin, min(begin + chunk_size, total), device=device)
-        # Row r is walk number r // len(starts) from start node starts[r % len(starts)].
-        chunk_starts = starts[rows % starts.numel()]
-        state = np.random.SeedSequence([int(seed) % 2**63, chunk]).generate_state(1, np.uint64)
-        generator = torch.Generator(device=device)
-        generator.manual_seed(int(state[0]) & (2**63 - 1))
-        yield _walk_chunk(tables, chunk_starts, walk_length, generator, 1.0 / p, 1.0 / q, dead_end)
+    walk, num_chunks, _, _, _, num_threads = _prepare(
+        graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
+        chunk_size, num_threads,
+    )  # fmt: skip
+    if num_threads == 1 or num_chunks == 1:
+        for chunk in range(num_chunks):
+            yield walk(chunk)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(num_threads) as pool:
+        pending: deque = deque()
+        for chunk in range(num_chunks):
+            pending.append(pool.submit(walk, chunk))
+            if len(pending) >= 2 * num_threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def random_walks(
@@ -416,6 +472,7 @@ def random_walks(
     *,
     dead_end: str = "stop",
     chunk_size: int | None = None,
+    num_threads: int | None = None,
 ) -> torch.Tensor:
     """Random walks from every node (or from ``start_nodes``), ``walks_per_node`` times each.
 
@@ -432,8 +489,10 @@ def random_walks(
         start_nodes: ``LongTensor [S]`` of node ids to start from (default: all nodes).
         dead_end: ``"stop"`` pads a walk that reaches a node without out-edges with ``-1``;
             ``"stay"`` repeats that node (see the module docstring).
-        chunk_size: walks generated at once (default: about 2**24 / walk_length); part of what
-            the seed reproduces.
+        chunk_size: walks per chunk, the unit of work and of seeding (default
+            :data:`DEFAULT_CHUNK_SIZE`); part of what the seed reproduces.
+        num_threads: chunks walked at the same time, one Python thread each (default:
+            ``torch.get_num_threads()``). The result does not depend on it.
 
     Returns:
         ``LongTensor [walks_per_node * S, walk_length]``. Row ``r`` starts at
@@ -444,10 +503,23 @@ def random_walks(
         ValueError: ``walk_length`` or ``walks_per_node < 1``, ``p`` or ``q <= 0``, a graph with
             no edges, start nodes out of range.
     """
-    chunks = list(
-        iter_random_walks(
-            graph, walk_length, walks_per_node, p, q, seed, start_nodes,
-            dead_end=dead_end, chunk_size=chunk_size,
-        )
+    walk, num_chunks, total, length, chunk_size, num_threads = _prepare(
+        graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
+        chunk_size, num_threads,
     )  # fmt: skip
-    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+    graph_device = CSRGraph.from_any(graph).indptr.device
+    out = torch.empty(total, length, dtype=torch.long, device=graph_device)
+
+    def fill(chunk: int) -> None:
+        begin = chunk * chunk_size
+        walk(chunk, out[begin : begin + chunk_size])
+
+    if num_threads == 1 or num_chunks == 1:
+        for chunk in range(num_chunks):
+            fill(chunk)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(num_threads, num_chunks)) as pool:
+            list(pool.map(fill, range(num_chunks)))
+    return out

@@ -21,9 +21,8 @@ def _edge_set(graph: CSRGraph) -> set[tuple[int, int]]:
     return set(map(tuple, graph.to_edge_index().t().tolist()))
 
 
-def _node2vec_probabilities(graph: CSRGraph, t: int, v: int, p: float, q: float) -> dict:
+def _node2vec_probabilities(graph: CSRGraph, t: int, v: int, p: float, q: float, edges) -> dict:
     """Exact next-node distribution of a walker that came from t to v (the definition)."""
-    edges = _edge_set(graph)
     weights = graph.weights
     out = {}
     for position in range(int(graph.indptr[v]), int(graph.indptr[v + 1])):
@@ -43,10 +42,11 @@ def _second_order_chi2(graph, walks, p, q, min_count=200):
     state = triples[:, 0] * n + triples[:, 1]
     counts = np.bincount(state * n + triples[:, 2], minlength=n * n * n).reshape(n * n, n)
     visits = counts.sum(1)
+    edges = _edge_set(graph)
     statistic, dof, states = 0.0, 0, 0
     for s in np.flatnonzero(visits >= min_count):
         t, v = divmod(int(s), n)
-        probs = _node2vec_probabilities(graph, t, v, p, q)
+        probs = _node2vec_probabilities(graph, t, v, p, q, edges)
         keys = sorted(probs)
         observed = counts[s, keys].astype(float)
         expected = np.array([probs[x] for x in keys]) * visits[s]

@@ -44,8 +44,9 @@ class DeepWalk:
             (thread scheduling), the walks still are.
         seed: seeds the walks, their order and gensim; same seed and ``workers=1``, same
             embeddings.
-        corpus: ``"auto"`` (a corpus file for large walk sets when ``workers > 1``, so workers
-            scale), ``"file"`` or ``"memory"``.
+        corpus: ``"auto"`` (a corpus file for large walk sets -- at least
+            :data:`~graphseq.models.skipgram.CORPUS_FILE_MIN_TOKENS` nodes in all -- so that
+            workers scale and memory stays small), ``"file"`` or ``"memory"``.
         shuffle_walks: present the walks to skip-gram in random order (DeepWalk shuffles the
             nodes in each pass) rather than grouped pass by pass.
         dead_end: what a walk does at a node without out-edges (see :mod:`graphseq.walks`).

@@ -155,7 +155,7 @@ def train_skipgram(
         num_nodes: ``N``.
         settings: the ``Word2Vec`` settings.
         corpus: ``"memory"``, ``"file"`` or ``"auto"`` (file when ``expected_tokens`` is at
-            least :data:`CORPUS_FILE_MIN_TOKENS` and there is more than one worker).
+            least :data:`CORPUS_FILE_MIN_TOKENS`).
         expected_tokens: walk tokens expected (for ``"auto"``).
         progress: show a tqdm bar over epochs.
         workdir: directory for the temporary corpus file (default: the system's temp dir).
@@ -173,8 +173,9 @@ def train_skipgram(
     if corpus not in ("auto", "memory", "file"):
         raise ValueError(f"corpus must be 'auto', 'memory' or 'file', got {corpus!r}.")
     if corpus == "auto":
+        # a large corpus also costs less memory as a file than as Python strings
         large = (expected_tokens or 0) >= CORPUS_FILE_MIN_TOKENS
-        corpus = "file" if large and settings.workers > 1 else "memory"
+        corpus = "file" if large else "memory"
     model = _gensim_model(settings)
     bar = tqdm(total=settings.epochs, desc="skip-gram epochs", disable=not progress, leave=False)
     callbacks = [_EpochProgress(bar)]
@@ -187,7 +188,8 @@ def train_skipgram(
             counts, tokens, walks = written["counts"], written["tokens"], written["walks"]
             sentences = None
         else:
-            names = np.arange(num_nodes).astype(str)
+            # one str object per node, shared by all its occurrences
+            names = np.arange(num_nodes).astype(str).astype(object)
             sentences, counts, tokens = [], torch.zeros(num_nodes, dtype=torch.long), 0
             for chunk in walk_chunks:
                 lengths = (chunk >= 0).sum(1)
