@@ -130,7 +130,9 @@ def linear_probe(
         num_splits: random shuffles of the nodes; every fraction uses the same shuffles
             (the first ``int(fraction * N)`` shuffled nodes train).
         seed: seeds the shuffles.
-        C, solver, max_iter: the ``LogisticRegression`` settings.
+        C: ``LogisticRegression``'s inverse regularization strength.
+        solver: ``LogisticRegression``'s solver.
+        max_iter: ``LogisticRegression``'s iteration limit.
         n_jobs: parallel one-vs-rest fits (scikit-learn's ``n_jobs``).
         progress: a tqdm bar over (fraction, split) fits.
 
@@ -205,7 +207,8 @@ def probe_split(
     Args:
         embeddings: ``[N, d]``.
         labels: ``[N]`` class ids (or ``[N, L]`` multi-hot: top-k protocol, no accuracy).
-        train_mask, test_mask: bool ``[N]`` (e.g. the Planetoid split's masks).
+        train_mask: bool ``[N]``, the training nodes (e.g. the Planetoid split's mask).
+        test_mask: bool ``[N]``, the scored nodes.
         val_mask: with several ``C`` values, the one with the best validation accuracy
             (micro-F1 for multi-label) is used; the test set is never looked at for this.
         C: inverse regularization strength, or a tuple of candidates (needs ``val_mask``).

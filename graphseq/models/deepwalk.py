@@ -38,8 +38,8 @@ class DeepWalk:
         negative: negative samples per positive pair (0 = off).
         epochs: passes of skip-gram over the walks.
         sample: gensim's frequent-node down-sampling threshold (0 = off, as in the paper).
-        alpha, min_alpha: skip-gram learning rate, decayed linearly from ``alpha`` to
-            ``min_alpha``.
+        alpha: initial skip-gram learning rate, decayed linearly to ``min_alpha``.
+        min_alpha: final skip-gram learning rate.
         workers: gensim worker threads. With more than one, training is not bit-reproducible
             (thread scheduling), the walks still are.
         seed: seeds the walks, their order and gensim; same seed and ``workers=1``, same
@@ -267,7 +267,8 @@ class Node2Vec(DeepWalk):
         p: return parameter (``> 0``): weight ``1/p`` for stepping back to the previous node.
         q: in-out parameter (``> 0``): weight ``1/q`` for moving away from the previous node
             (``q < 1`` explores outward like DFS, ``q > 1`` stays local like BFS).
-        The other arguments are :class:`DeepWalk`'s.
+
+    The other arguments are :class:`DeepWalk`'s.
     """
 
     def __init__(
