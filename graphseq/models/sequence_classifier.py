@@ -19,8 +19,9 @@ class SequenceClassifier(nn.Module):
         input_size: features per step ``F``; for integer token inputs, the number of distinct
             tokens (they are one-hot encoded, as in the lectures' palindrome experiments).
         num_classes: ``C``.
-        hidden_size, cell, num_layers, bidirectional, dropout, output, forget_bias: passed to
-            :class:`~graphseq.nn.SequenceEncoder`.
+
+    The other arguments (``hidden_size``, ``cell``, ``num_layers``, ``bidirectional``,
+    ``dropout``, ``output``, ``forget_bias``) are passed to :class:`~graphseq.nn.SequenceEncoder`.
 
     Shapes: ``x`` ``LongTensor [B, T]`` (token ids in ``0..input_size-1``) or
     ``FloatTensor [B, T, F]``, optional ``lengths [B]`` -> logits ``[B, C]``.
