@@ -1,11 +1,9 @@
 """Normalized graph convolution (Kipf & Welling 2017).
 
-.. math::
-    X' = \\hat{D}^{-1/2} (A + I) \\hat{D}^{-1/2} X W + b  \\qquad (\\text{"sym"})
+    X' = D̂^-1/2 (A + I) D̂^-1/2 X W + b      normalization="sym" (the default)
+    X' = D̂^-1 (A + I) X W + b               normalization="rw" (random-walk normalization)
 
-    X' = \\hat{D}^{-1} (A + I) X W + b  \\qquad (\\text{"rw"}, \\text{random-walk normalization})
-
-with :math:`\\hat{D}_{ii} = \\sum_j (A + I)_{ij}`. Edges follow PyG's convention: ``edge_index[0]``
+with ``D̂_ii = sum_j (A + I)_ij``. Edges follow PyG's convention: ``edge_index[0]``
 is the source, ``edge_index[1]`` the target, and a node aggregates over its incoming edges (so the
 degree is the weighted in-degree, as in ``torch_geometric.nn.GCNConv``).
 
