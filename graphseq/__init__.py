@@ -7,17 +7,22 @@ __version__ = "0.1.0"
 
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .graph import CSRGraph
-from .models import GCN
-from .nn import GCNConv, SequenceEncoder
+from .models import GCN, GraphSAGE
+from .nn import GCNConv, SAGEConv, SequenceEncoder
+from .sampling import NeighborSampler
 from .seed import seed_everything
-from .train import NodeClassificationTask, Task, Trainer
+from .train import NodeClassificationTask, SampledNodeClassificationTask, Task, Trainer
 
 __all__ = [
     "CSRGraph",
     "DatasetNotFoundError",
     "GCN",
     "GCNConv",
+    "GraphSAGE",
+    "NeighborSampler",
     "NodeClassificationTask",
+    "SAGEConv",
+    "SampledNodeClassificationTask",
     "SequenceEncoder",
     "Task",
     "Trainer",

@@ -4,12 +4,14 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .early_stopping import EarlyStopping
 from .metrics import accuracy, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
+from .sampled_node_classification import SampledNodeClassificationTask
 from .task import Task
 from .trainer import Trainer, resolve_device
 
 __all__ = [
     "EarlyStopping",
     "NodeClassificationTask",
+    "SampledNodeClassificationTask",
     "Task",
     "Trainer",
     "accuracy",
