@@ -95,8 +95,8 @@ def main(argv=None) -> int:
         pyg_data = data.clone()
         for replace in (True, False):
             loader = _pyg_loader(pyg_data, args.fanouts, args.batch_size, replace)
-            variants[f"PyG NeighborLoader ({backend}) replace={replace}"] = (
-                lambda lo=loader: _pyg_epoch(lo)
+            variants[f"PyG NeighborLoader ({backend}) replace={replace}"] = lambda lo=loader: (
+                _pyg_epoch(lo)
             )
     except ImportError as error:
         pyg_status = f"not run: {error}"

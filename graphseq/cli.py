@@ -53,8 +53,24 @@ def register_bench(subparsers) -> None:
     parser.set_defaults(func=_run_bench)
 
 
+def _run_embed(args) -> int:
+    from .embed import run_embed_command
+
+    return run_embed_command(args)
+
+
+def register_embed(subparsers) -> None:
+    from .embed import add_embed_arguments
+
+    parser = subparsers.add_parser(
+        "embed", help="DeepWalk / node2vec embeddings of a dataset, saved to a file"
+    )
+    add_embed_arguments(parser)
+    parser.set_defaults(func=_run_embed)
+
+
 # Sub-commands, in the order `graphseq --help` lists them.
-REGISTER = [register_bench, register_datasets]
+REGISTER = [register_bench, register_datasets, register_embed]
 
 
 def build_parser() -> argparse.ArgumentParser:
