@@ -39,7 +39,6 @@ from torch_geometric.nn import SAGEConv as PyGSAGEConv
 
 import graphseq
 from graphseq import GraphSAGE, load_dataset
-from graphseq.nn.sage import SAGEConv
 
 
 class PyGSAGE(torch.nn.Module):

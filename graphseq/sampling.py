@@ -48,6 +48,7 @@ from .graph import CSRGraph
 __all__ = [
     "Block",
     "MiniBatch",
+    "gather_rows",
     "NeighborSampler",
     "negative_sampling_distribution",
     "sample_negatives",
@@ -125,6 +126,30 @@ class MiniBatch:
 
     def to(self, device) -> MiniBatch:
         return MiniBatch(self.n_id.to(device), [b.to(device) for b in self.blocks], self.batch_size)
+
+
+def gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x[index]`` for a dense or sparse (COO/CSR) ``x [N, F]``; sparse input gives a sparse
+    CSR result (``[len(index), F]``), gathered without densifying (a mini-batch's input rows)."""
+    if x.layout == torch.strided:
+        return x[index]
+    if x.layout != torch.sparse_csr:
+        x = x.coalesce().to_sparse_csr() if x.is_sparse else x.to_sparse_csr()
+    crow, col, values = x.crow_indices(), x.col_indices(), x.values()
+    start = crow[index]
+    counts = crow[index + 1] - start
+    new_crow = torch.zeros(index.numel() + 1, dtype=crow.dtype, device=crow.device)
+    torch.cumsum(counts, 0, out=new_crow[1:])
+    total = int(new_crow[-1])
+    positions = torch.repeat_interleave(start - new_crow[:-1], counts, output_size=total)
+    positions = positions + torch.arange(total, device=crow.device)
+    return torch.sparse_csr_tensor(
+        new_crow,
+        col[positions],
+        values[positions],
+        (index.numel(), x.size(1)),
+        check_invariants=False,
+    )
 
 
 def _as_sampling_graph(graph) -> CSRGraph:

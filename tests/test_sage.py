@@ -217,3 +217,19 @@ def test_graphsage_learned_node_embeddings_take_ids():
     assert model(torch.arange(40), edge_index).shape == (40, 3)
     with pytest.raises(ValueError, match="pass node ids"):
         model(torch.randn(40, 8), edge_index)
+
+
+@pytest.mark.parametrize("aggregator", ["mean", "gcn", "pool", "lstm"])
+def test_block_with_sparse_rows_equals_dense(aggregator):
+    from graphseq.sampling import gather_rows
+
+    x, edge_index = _random_graph()
+    x = x.relu()  # some zeros, as bag-of-words features
+    conv = SAGEConv(8, 5, aggregator).eval()
+    batch = NeighborSampler(edge_index, [4], replace=False, seed=0).sample(torch.tensor([0, 3]))
+    sparse_rows = gather_rows(x.to_sparse_csr(), batch.n_id)
+    assert sparse_rows.layout == torch.sparse_csr
+    torch.testing.assert_close(sparse_rows.to_dense(), x[batch.n_id])
+    torch.testing.assert_close(
+        conv(sparse_rows, batch.blocks[0]), conv(x[batch.n_id], batch.blocks[0]), atol=1e-5, rtol=0
+    )

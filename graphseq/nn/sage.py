@@ -294,7 +294,6 @@ class SAGEConv(nn.Module):
 
     # ------------------------------------------------------------------ sampled block
     def _forward_block(self, x: torch.Tensor, block) -> torch.Tensor:
-        x = _dense(x)
         n, f = block.num_targets, block.fanout
         if x.size(0) != block.num_inputs:
             raise ValueError(
@@ -309,31 +308,41 @@ class SAGEConv(nn.Module):
                 return h[n : n + n * f].view(n, f, h.size(1))
             return h[block.neighbors]
 
-        root = x[:n]
-        if self.aggregator in ("mean", "gcn"):
-            h = neighbours(x)
+        def mean_of(h: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+            h = neighbours(h)
             if mask is None:
                 total, size = h.sum(1), float(f)
             else:
-                total, size = (h * mask.unsqueeze(2)).sum(1), count.to(x.dtype)
+                total, size = (h * mask.unsqueeze(2)).sum(1), count.to(h.dtype)
             if self.aggregator == "gcn":
-                aggregated = (total + root) / (size + 1.0)
-            else:
-                aggregated = total / (size if mask is None else size.clamp(min=1.0))
+                return (total + root) / (size + 1.0)
+            return total / (size if mask is None else size.clamp(min=1.0))
+
+        sparse = x.layout != torch.strided
+        if sparse and self.aggregator in ("mean", "gcn"):
+            # Sparse rows (bag-of-words): transform first (the mean is linear), so the
+            # neighbour tensor is [n, f, C] instead of a densified [n, f, F].
+            weights = [self.lin_l.weight] + ([self.lin_r.weight] if self.lin_r is not None else [])
+            transformed = _linear(x, torch.cat(weights))
+            neighbour = transformed[:, : self.out_channels]
+            out = mean_of(neighbour, neighbour[:n])
+            if self.lin_l.bias is not None:
+                out = out + self.lin_l.bias
+            if self.lin_r is not None:
+                out = out + transformed[:n, self.out_channels :]
+            return out
+        if self.aggregator in ("mean", "gcn"):
+            aggregated = mean_of(x, x[:n])
         elif self.aggregator == "pool":
-            source = x if block.neighbors is not None else x[n:]
-            messages = F.relu(self.lin_pool(source))
-            if block.neighbors is None:
-                h = messages.view(n, f, -1)
-            else:
-                h = messages[block.neighbors]
+            messages = F.relu(_linear(x, self.lin_pool.weight) + self.lin_pool.bias)
+            h = neighbours(messages)
             if mask is None:
                 aggregated = h.amax(1)
             else:
                 aggregated = h.masked_fill(~mask.unsqueeze(2), float("-inf")).amax(1)
                 aggregated = aggregated.masked_fill(count == 0, 0.0)
         else:
-            h = neighbours(x)
+            h = neighbours(_dense(x))
             if mask is None:
                 aggregated = self.lstm(h)
             else:
@@ -341,7 +350,8 @@ class SAGEConv(nn.Module):
                 aggregated = self.lstm(h, lengths).masked_fill(count == 0, 0.0)
         out = self.lin_l(aggregated)
         if self.lin_r is not None:
-            out = out + self.lin_r(root)
+            root = _linear(x, self.lin_r.weight)[:n] if sparse else self.lin_r(x[:n])
+            out = out + root
         return out
 
     def extra_repr(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ..sampling import MiniBatch, NeighborSampler
+from ..sampling import MiniBatch, NeighborSampler, gather_rows
 from .node_classification import NodeClassificationTask
 
 __all__ = ["SampledNodeClassificationTask"]
@@ -53,13 +53,14 @@ class SampledNodeClassificationTask(NodeClassificationTask):
         multilabel: bool | None = None,
         forward: Callable | None = None,
     ):
-        if getattr(data, "x", None) is None:
-            data = data.clone()
-            data.x = torch.arange(data.num_nodes)
-            features = None
-        else:
-            features = data.x
         super().__init__(data, masks=masks, multilabel=multilabel, forward=forward)
+        features = getattr(data, "x", None)
+        if features is None:
+            num_nodes = data.num_nodes
+            data = data.clone()
+            data.num_nodes = num_nodes
+            data.x = torch.arange(num_nodes)  # node ids, for learned node embeddings
+            self.data = data
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         self.batch_size = batch_size
@@ -70,8 +71,10 @@ class SampledNodeClassificationTask(NodeClassificationTask):
             replace=replace,
             deduplicate=deduplicate,
         )
-        # Row gathers x[n_id] need a dense matrix (sparse row indexing is slow).
-        self.x = features.to_dense() if features is not None and features.is_sparse else data.x
+        # Sparse features stay sparse (CSR): a batch gathers its rows without densifying them.
+        if features is not None and features.layout != torch.strided:
+            features = features.to_sparse_csr() if features.layout != torch.sparse_csr else features
+        self.x = features if features is not None else self.data.x
         self.eval_edge_index = eval_edge_index if eval_edge_index is not None else train_graph
         self.train_nodes = self.masks["train"].nonzero().flatten()
 
@@ -85,7 +88,7 @@ class SampledNodeClassificationTask(NodeClassificationTask):
 
     def training_step(self, model, batch: MiniBatch) -> torch.Tensor:
         batch = batch.to(self.device)
-        logits = model(self.x[batch.n_id], batch.blocks)
+        logits = model(gather_rows(self.x, batch.n_id), batch.blocks)
         y = self.data.y[batch.seeds]
         if self.multilabel:
             return torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
