@@ -260,6 +260,26 @@ def format_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(paths, out: Path, tag: str) -> int:
+    """Combine result files of separate runs (e.g. supervised and unsupervised parts) into one
+    table; each row keeps its own seed count, and the commands of all parts are listed."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    combined = dict(parts[0])
+    combined["datasets"] = {}
+    for part in parts:
+        for dataset, rows_ in part["datasets"].items():
+            combined["datasets"].setdefault(dataset, {}).update(rows_)
+    combined["command"] = " ; ".join(p["command"] for p in parts)
+    combined["parts"] = [{"command": p["command"], "date": p["date"]} for p in parts]
+    combined["settings"] = dict(parts[0]["settings"])
+    combined["settings"]["seeds"] = "/".join(sorted({str(p["settings"]["seeds"]) for p in parts}))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"sage_accuracy_{tag}.json").write_text(json.dumps(combined, indent=2) + "\n")
+    (out / f"sage_accuracy_{tag}.md").write_text(format_markdown(combined))
+    print(format_markdown(combined))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
@@ -276,7 +296,15 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix of the result file names")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="only combine earlier result files (rows in the given order) into one table",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, Path(args.out), args.tag or "all")
     torch.set_num_threads(args.threads)
     command = "python benchmarks/sage_accuracy.py " + " ".join(argv or sys.argv[1:])
     results = {
