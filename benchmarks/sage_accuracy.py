@@ -5,7 +5,8 @@ Rows (each mean ± std over ``--seeds`` seeds, test accuracy %):
 * ``gcn``: graphseq's GCN in Kipf & Welling's setting (the ``graphseq bench`` entry);
 * ``sage-<aggregator>``: supervised full-batch GraphSAGE (the ``graphseq bench`` entries: 2 layers,
   16 hidden, dropout 0.5, Adam lr 0.01, weight decay 5e-4, early stopping on the validation loss
-  with patience 10; pool/LSTM with 64 aggregator channels);
+  with patience 20 (see ``graphseq.bench._run_graphsage``); pool/LSTM with 64 aggregator
+  channels);
 * ``sampled <aggregator>``: the same model trained on sampled mini-batches (fan-outs [25, 10],
   with replacement, 32 seeds per batch, sparse input rows, validation on the full graph,
   patience 20);
@@ -87,7 +88,7 @@ def run_full_inductive(data, aggregator, seed, epochs):
         lr=0.01,
         weight_decay=5e-4,
         max_epochs=epochs,
-        patience=10,
+        patience=20,
         seed=seed,
         progress=False,
     ).fit()
