@@ -74,9 +74,11 @@ def run(data, seed: int, args, deduplicate: bool) -> dict:
     trainer = Trainer(
         model,
         task,
-        lr=0.01,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
         max_epochs=args.epochs,
-        patience=5,
+        patience=None,
+        restore_best=False,
         seed=seed,
         progress=False,
     ).fit()
@@ -101,7 +103,9 @@ def run(data, seed: int, args, deduplicate: bool) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--train-fraction", type=float, default=0.5)
     parser.add_argument("--aggregator", default="mean")
     parser.add_argument("--fanouts", type=int, nargs="+", default=[25, 10])

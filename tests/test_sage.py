@@ -233,3 +233,11 @@ def test_block_with_sparse_rows_equals_dense(aggregator):
     torch.testing.assert_close(
         conv(sparse_rows, batch.blocks[0]), conv(x[batch.n_id], batch.blocks[0]), atol=1e-5, rtol=0
     )
+
+
+def test_graphsage_embed_is_the_last_hidden_layer():
+    x, edge_index = _random_graph()
+    model = GraphSAGE(8, 16, 3, num_layers=2).eval()
+    hidden = model.embed(x, edge_index)
+    assert hidden.shape == (40, 16) and bool((hidden >= 0).all())
+    torch.testing.assert_close(model.convs[1](hidden, edge_index), model(x, edge_index))

@@ -3,8 +3,6 @@ graph or on the sampled blocks of a :class:`graphseq.sampling.MiniBatch`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -97,16 +95,16 @@ class GraphSAGE(nn.Module):
             return self.embedding(x)
         return x
 
-    def _layers(self, x, graph, layers: Sequence[SAGEConv]):
+    def _run(self, x, graph, num_convs: int) -> torch.Tensor:
         blocks = None if isinstance(graph, torch.Tensor) else list(graph)
         if blocks is not None and len(blocks) != self.num_layers:
             raise ValueError(
                 f"got {len(blocks)} sampled blocks for a {self.num_layers}-layer GraphSAGE; "
                 "sample with one fan-out per layer."
             )
-        for i, conv in enumerate(layers):
+        for i in range(num_convs):
             x = dropout(x, self.dropout, self.training)
-            x = conv(x, graph if blocks is None else blocks[i])
+            x = self.convs[i](x, graph if blocks is None else blocks[i])
             if i < self.num_layers - 1:
                 x = F.relu(x)
                 if self.normalize:  # h_v / ||h_v|| after σ, as in the algorithm
@@ -114,20 +112,10 @@ class GraphSAGE(nn.Module):
         return x
 
     def embed(self, x: torch.Tensor, graph) -> torch.Tensor:
-        """The last hidden layer (after ReLU), ``[N, hidden]``; the input for 1 layer."""
-        x = self._input(x)
-        if self.num_layers == 1:
-            return x
-        blocks = None if isinstance(graph, torch.Tensor) else list(graph)
-        inner = graph if blocks is None else blocks[:-1]
-        # _layers checks block counts against num_layers; run the hidden layers directly.
-        for i, conv in enumerate(self.convs[:-1]):
-            x = dropout(x, self.dropout, self.training)
-            x = F.relu(conv(x, inner if blocks is None else inner[i]))
-            if self.normalize:
-                x = F.normalize(x, p=2.0, dim=-1)
-        return x
+        """The last hidden layer (after ReLU), ``[N, hidden]`` on the full graph (with blocks:
+        one row per target of the last block's input, seeds first); the input for 1 layer."""
+        return self._run(self._input(x), graph, self.num_layers - 1)
 
     def forward(self, x: torch.Tensor, graph) -> torch.Tensor:
         """Full graph (``graph`` = ``edge_index``) or sampled (``graph`` = list of blocks)."""
-        return self._layers(self._input(x), graph, self.convs)
+        return self._run(self._input(x), graph, self.num_layers)
