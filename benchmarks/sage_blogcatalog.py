@@ -2,10 +2,13 @@
 
 BlogCatalog has no node features, so the model learns a 64-d embedding per node as its input
 (``GraphSAGE(num_nodes=N)``, a transductive model) and stacks two GraphSAGE layers on it (128
-hidden, dropout 0.5). Training: fan-outs [25, 10] with replacement, 512 seeds per batch, binary
-cross-entropy over the 39 labels, Adam lr 0.01, early stopping on the validation loss
-(patience 5). The nodes are split at random per seed: ``--train-fraction`` of them train, 10%
-validate, the rest test.
+hidden, dropout 0.5). Training: fan-outs [25, 10] with replacement, de-duplicated sampled nodes,
+``--batch-size`` seeds per batch, binary cross-entropy over the 39 labels, Adam lr 0.01, a fixed
+number of epochs. No early stopping: the validation loss (dominated by the ~38 absent labels of
+every node) is lowest after the first epoch while the F1 scores still rise for many epochs
+(seed 0, batch 512: top-k micro-F1 16.5% after 6 epochs when stopped on the validation loss;
+batch 128: 29.0% after 20 epochs). The nodes are split at random per seed:
+``--train-fraction`` of them train, 10% validate, the rest test.
 
 Scores on the test nodes (fractions, as DeepWalk's tables):
 
@@ -17,7 +20,7 @@ Scores on the test nodes (fractions, as DeepWalk's tables):
 
 The script also times one training epoch with and without de-duplication of the sampled nodes.
 
-    python benchmarks/sage_blogcatalog.py --seeds 3 --out benchmarks/results
+    python benchmarks/sage_blogcatalog.py --seeds 3 --epochs 40 --out benchmarks/results
 """
 
 from __future__ import annotations
@@ -103,13 +106,13 @@ def run(data, seed: int, args, deduplicate: bool) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--train-fraction", type=float, default=0.5)
     parser.add_argument("--aggregator", default="mean")
     parser.add_argument("--fanouts", type=int, nargs="+", default=[25, 10])
-    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args(argv)
