@@ -184,7 +184,7 @@ def rows(aggregators, parts, unsup_epochs):
         table["gcn"] = ("GCN, full-batch (Kipf & Welling setting)", _bench("gcn"), 200)
         for a in aggregators:
             table[f"sage-{a}"] = (f"GraphSAGE {a}, supervised full-batch", _bench(f"sage-{a}"), 200)
-    if "inductive" in parts:
+    if "inductive" in parts and "full" in parts:
         for a in aggregators:
             table[f"sage-{a} inductive"] = (
                 f"GraphSAGE {a}, supervised full-batch, inductive",
