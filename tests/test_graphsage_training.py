@@ -106,3 +106,13 @@ def test_unsupervised_task_rejects_bad_arguments(data):
         UnsupervisedSAGETask(data, num_negatives=0)
     with pytest.raises(ValueError, match="walk_length must be >= 2"):
         UnsupervisedSAGETask(data, walk_length=1)
+
+
+def test_bench_registry_has_graphsage_rows(data):
+    from graphseq.bench import BENCH_MODELS
+
+    for aggregator in ("mean", "gcn", "pool", "lstm"):
+        entry = BENCH_MODELS[f"sage-{aggregator}"]
+        assert entry.published == {}  # no Planetoid-split numbers in Hamilton et al. 2017
+    result = BENCH_MODELS["sage-mean"].run(data, 0, epochs=5)
+    assert 0.0 <= result["test_acc"] <= 1.0 and result["epochs"] == 5
