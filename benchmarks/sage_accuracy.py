@@ -152,7 +152,7 @@ def run_unsupervised(data, aggregator, seed, epochs, inductive=False):
         seed=seed,
     )
     trainer = Trainer(
-        model, task, lr=0.01, max_epochs=epochs, seed=seed, progress=False, eval_splits=()
+        model, task, lr=0.01, max_epochs=epochs, seed=seed, progress=False, eval_splits=("train",)
     ).fit()
     embeddings = task.embed(model)  # on the full graph
     probe = probe_split(
