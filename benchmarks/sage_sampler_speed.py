@@ -70,6 +70,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--note", default="", help="a line added under the table")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = load_dataset(args.dataset)
@@ -170,6 +171,7 @@ def format_markdown(results: dict) -> str:
         "",
         f"PyG NeighborLoader: {results['pyg']}.",
         "",
+        *([results["settings"]["note"], ""] if results["settings"].get("note") else []),
         f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, PyG "
         f"{env['torch_geometric']}, {env['threads']} thread(s) on {env['cpus']} CPUs, load "
         f"average {env['load_average_at_start'][0]:.1f} at start ({env['note']}), "
