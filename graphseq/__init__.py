@@ -8,10 +8,11 @@ __version__ = "0.1.0"
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .evaluation import linear_probe, probe_split
 from .graph import CSRGraph
-from .models import GCN, DeepWalk, Node2Vec, load_embeddings, save_embeddings
-from .nn import GCNConv, SequenceEncoder
+from .models import GCN, DeepWalk, GraphSAGE, Node2Vec, load_embeddings, save_embeddings
+from .nn import GCNConv, SAGEConv, SequenceEncoder
+from .sampling import NeighborSampler
 from .seed import seed_everything
-from .train import NodeClassificationTask, Task, Trainer
+from .train import NodeClassificationTask, SampledNodeClassificationTask, Task, Trainer
 from .walks import iter_random_walks, random_walks
 
 __all__ = [
@@ -20,8 +21,12 @@ __all__ = [
     "DeepWalk",
     "GCN",
     "GCNConv",
+    "GraphSAGE",
+    "NeighborSampler",
     "Node2Vec",
     "NodeClassificationTask",
+    "SAGEConv",
+    "SampledNodeClassificationTask",
     "SequenceEncoder",
     "Task",
     "Trainer",

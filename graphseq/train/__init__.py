@@ -5,6 +5,7 @@ from .early_stopping import EarlyStopping
 from .language_model import LanguageModelTask
 from .metrics import accuracy, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
+from .sampled_node_classification import SampledNodeClassificationTask
 from .sequence_classification import SequenceClassificationTask
 from .task import Task
 from .trainer import Trainer, resolve_device
@@ -14,6 +15,7 @@ __all__ = [
     "LanguageModelTask",
     "NodeClassificationTask",
     "SequenceClassificationTask",
+    "SampledNodeClassificationTask",
     "Task",
     "Trainer",
     "accuracy",

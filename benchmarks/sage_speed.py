@@ -1,0 +1,281 @@
+"""Full-graph GraphSAGE training epochs: graphseq vs the same model built from PyG's SAGEConv.
+
+Part 1 (one run, interleaved round by round so background load hits every variant alike): a
+2-layer GraphSAGE (hidden 16 by default, dropout 0.5, Adam) trained full-batch on Cora/CiteSeer:
+
+* ``mean``: graphseq ``SAGEConv(aggregator="mean")`` (sparse x) vs PyG ``SAGEConv(aggr="mean")``;
+* ``pool``: graphseq ``SAGEConv(aggregator="pool")`` (sparse x) vs PyG
+  ``SAGEConv(aggr="max", project=True)``; both with ``W_pool`` of width ``in_channels`` (PyG's
+  fixed choice).
+
+An epoch is forward + backward + optimizer step (no evaluation); the median over rounds is kept.
+
+Part 2: the LSTM aggregator full-graph on Cora in PyG's configuration (LSTM hidden size =
+``in_channels`` = 1433 in the first layer), each in its own subprocess so its peak resident
+memory (``ru_maxrss``) is its own: graphseq (packed neighbour sequences) and PyG's
+``SAGEConv(aggr="lstm")`` (pads every node to the largest degree). The PyG child runs under an
+address-space limit (``--pyg-lstm-limit-gb``) so that on a shared machine it fails fast instead
+of pushing others out of memory.
+
+    python benchmarks/sage_speed.py --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch_geometric.nn import SAGEConv as PyGSAGEConv
+
+import graphseq
+from graphseq import GraphSAGE, load_dataset
+
+
+class PyGSAGE(torch.nn.Module):
+    """The usual PyG GraphSAGE: dense x, F.dropout, two SAGEConv layers with ReLU between."""
+
+    def __init__(self, in_channels, hidden, out_channels, **options):
+        super().__init__()
+        self.conv1 = PyGSAGEConv(in_channels, hidden, **options)
+        self.conv2 = PyGSAGEConv(hidden, out_channels, **options)
+
+    def forward(self, x, edge_index):
+        x = F.dropout(x, 0.5, self.training)
+        x = F.relu(self.conv1(x, edge_index))
+        x = F.dropout(x, 0.5, self.training)
+        return self.conv2(x, edge_index)
+
+
+PYG_OPTIONS = {"mean": {"aggr": "mean"}, "pool": {"aggr": "max", "project": True}}
+
+
+def _prepare(name: str):
+    data = load_dataset(name)
+    x = data.x / data.x.sum(1, keepdim=True).clamp(min=1e-12)
+    return data, x, x.to_sparse()
+
+
+def _build(variant: str, aggregator: str, data, hidden: int):
+    classes = int(data.y.max()) + 1
+    if variant == "pyg":
+        model = PyGSAGE(data.num_features, hidden, classes, **PYG_OPTIONS[aggregator])
+    else:
+        model = GraphSAGE(
+            data.num_features, hidden, classes, aggregator=aggregator, dropout=0.5, cached=True
+        )
+    return model, torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+
+
+def _epoch(model, optimizer, x, edge_index, y, mask) -> float:
+    start = time.perf_counter()
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x, edge_index)[mask], y[mask])
+    loss.backward()
+    optimizer.step()
+    return time.perf_counter() - start
+
+
+def time_full_graph(datasets, rounds: int, epochs_per_round: int, hidden: int, log) -> dict:
+    results = {}
+    for name in datasets:
+        data, dense, sparse = _prepare(name)
+        for aggregator in ("mean", "pool"):
+            runs = {}
+            for variant in ("pyg", "graphseq"):
+                torch.manual_seed(0)
+                runs[variant] = _build(variant, aggregator, data, hidden)
+            times = {variant: [] for variant in runs}
+            for _ in range(rounds):
+                for variant, (model, optimizer) in runs.items():
+                    x = dense if variant == "pyg" else sparse
+                    _epoch(model, optimizer, x, data.edge_index, data.y, data.train_mask)  # warm
+                    for _ in range(epochs_per_round):
+                        times[variant].append(
+                            _epoch(model, optimizer, x, data.edge_index, data.y, data.train_mask)
+                        )
+            row = {v: 1000 * statistics.median(t) for v, t in times.items()}
+            row["speedup"] = row["pyg"] / row["graphseq"]
+            results[f"{name}/{aggregator}"] = row
+            log(
+                f"{name} {aggregator}: PyG {row['pyg']:.1f} ms, graphseq {row['graphseq']:.1f} ms "
+                f"per epoch ({row['speedup']:.2f}x)"
+            )
+    return results
+
+
+# ---------------------------------------------------------------------- LSTM child processes
+def _lstm_child(variant: str, epochs: int, hidden: int) -> None:
+    data, dense, sparse = _prepare("Cora")
+    torch.manual_seed(0)
+    classes = int(data.y.max()) + 1
+    if variant == "pyg":
+        from torch_geometric.utils import sort_edge_index
+
+        edge_index = sort_edge_index(data.edge_index, sort_by_row=False)
+        model = PyGSAGE(data.num_features, hidden, classes, aggr="lstm")
+        x = dense
+    else:
+        edge_index = data.edge_index
+        model = GraphSAGE(
+            data.num_features, hidden, classes, aggregator="lstm", dropout=0.5, cached=True
+        )
+        x = sparse
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    status = "ok"
+    try:
+        for _ in range(epochs):
+            times.append(_epoch(model, optimizer, x, edge_index, data.y, data.train_mask))
+    except (RuntimeError, MemoryError) as error:
+        status = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "status": status,
+                "epochs": len(times),
+                "epoch_time_s": statistics.median(times) if times else None,
+                "epoch_times_s": times,
+                "peak_rss_mib": peak / 1024,
+                "rss_before_training_mib": before / 1024,
+            }
+        )
+    )
+
+
+def time_lstm(epochs: int, hidden: int, pyg_limit_gb: float, log) -> dict:
+    results = {}
+    for variant in ("graphseq", "pyg"):
+        command = [sys.executable, __file__, "--lstm-child", variant, "--lstm-epochs", str(epochs)]
+        command += ["--hidden", str(hidden), "--threads", str(torch.get_num_threads())]
+        limit = pyg_limit_gb if variant == "pyg" else None
+
+        def set_limit(limit=limit):
+            if limit:
+                size = int(limit * 2**30)
+                resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+        completed = subprocess.run(
+            command, capture_output=True, text=True, preexec_fn=set_limit, env=os.environ.copy()
+        )
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+        if lines:
+            results[variant] = json.loads(lines[-1])
+        else:
+            tail = (completed.stderr or "").strip().splitlines()[-3:]
+            results[variant] = {"status": f"crashed (exit {completed.returncode}): {tail}"}
+        if limit:
+            results[variant]["address_space_limit_gib"] = limit
+        log(f"LSTM {variant}: {results[variant]}")
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs-per-round", type=int, default=4)
+    parser.add_argument("--hidden", type=int, default=16)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: on an oversubscribed shared machine 2 OpenMP threads "
+        "wait on each other and every variant runs several times slower)",
+    )
+    parser.add_argument("--lstm-epochs", type=int, default=3)
+    parser.add_argument("--pyg-lstm-limit-gb", type=float, default=20.0)
+    parser.add_argument("--skip-lstm", action="store_true")
+    parser.add_argument("--lstm-child", choices=["graphseq", "pyg"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.lstm_child:
+        _lstm_child(args.lstm_child, args.lstm_epochs, args.hidden)
+        return 0
+    log = print
+    load = os.getloadavg()
+    results = {
+        "full_graph_epoch_ms": time_full_graph(
+            args.datasets, args.rounds, args.epochs_per_round, args.hidden, log
+        ),
+        "settings": vars(args),
+        "environment": {
+            "graphseq": graphseq.__version__,
+            "torch": torch.__version__,
+            "torch_geometric": __import__("torch_geometric").__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": load,
+            "note": "shared 2-core machine with other benchmarks running; compare ratios only",
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": "python benchmarks/sage_speed.py " + " ".join(argv or sys.argv[1:]),
+    }
+    if not args.skip_lstm:
+        results["lstm_cora"] = time_lstm(args.lstm_epochs, args.hidden, args.pyg_lstm_limit_gb, log)
+    results["environment"]["load_average_at_end"] = os.getloadavg()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sage_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "sage_speed.md").write_text(format_markdown(results))
+    print(format_markdown(results))
+    return 0
+
+
+def format_markdown(results: dict) -> str:
+    lines = [
+        "### GraphSAGE full-graph training epoch: graphseq vs PyG (same run, median ms)",
+        "",
+        "| dataset / aggregator | PyG | graphseq | PyG / graphseq |",
+        "|---|---|---|---|",
+    ]
+    pyg_names = {"mean": "SAGEConv(aggr='mean')", "pool": "SAGEConv(aggr='max', project=True)"}
+    for key, row in results["full_graph_epoch_ms"].items():
+        name, aggregator = key.split("/")
+        lines.append(
+            f"| {name} / {aggregator} (PyG {pyg_names[aggregator]}) | {row['pyg']:.1f} | "
+            f"{row['graphseq']:.1f} | {row['speedup']:.2f}x |"
+        )
+    if "lstm_cora" in results:
+        lines += [
+            "",
+            "### LSTM aggregator, full graph, Cora (1433 input features, LSTM hidden 1433 in "
+            "layer 1 as PyG)",
+            "",
+            "| implementation | status | epoch time (s) | peak RSS (MiB) |",
+            "|---|---|---|---|",
+        ]
+        for variant, row in results["lstm_cora"].items():
+            epoch = f"{row['epoch_time_s']:.2f}" if row.get("epoch_time_s") else "—"
+            peak = f"{row['peak_rss_mib']:.0f}" if row.get("peak_rss_mib") else "—"
+            status = row.get("status", "")
+            if row.get("address_space_limit_gib"):
+                status += f" (address-space limit {row['address_space_limit_gib']:g} GiB)"
+            lines.append(f"| {variant} | {status} | {epoch} | {peak} |")
+    env = results["environment"]
+    lines += [
+        "",
+        f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, PyG "
+        f"{env['torch_geometric']}, {env['threads']} threads on {env['cpus']} CPUs, load average "
+        f"{env['load_average_at_start'][0]:.1f} at start ({env['note']}), {results['date']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

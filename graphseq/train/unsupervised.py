@@ -1,0 +1,206 @@
+"""Unsupervised GraphSAGE: the negative-sampling loss of Hamilton et al. 2017 (eq. 1).
+
+For an embedding ``z_u`` of node ``u``::
+
+    J(z_u) = -log σ(z_u^T z_v) - Q · E_{v_n ~ P_n} log σ(-z_u^T z_{v_n})
+
+where ``v`` co-occurs with ``u`` on a short random walk and the ``Q`` negatives ``v_n`` are drawn
+from ``P_n(v) ∝ degree(v)^0.75``. The expectation is estimated by the mean over the ``Q`` drawn
+negatives, so the second term is their sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..graph import CSRGraph
+from ..sampling import (
+    NeighborSampler,
+    gather_rows,
+    negative_sampling_distribution,
+    sample_negatives,
+    walk_cooccurrence_pairs,
+)
+from .node_classification import check_features
+from .task import Task
+
+__all__ = ["UnsupervisedSAGETask", "negative_sampling_loss"]
+
+
+def negative_sampling_loss(
+    z_u: torch.Tensor, z_v: torch.Tensor, z_negative: torch.Tensor
+) -> torch.Tensor:
+    """Mean of ``J(z_u)`` over a batch: ``z_u, z_v [B, d]``, ``z_negative [B, Q, d]``."""
+    positive = (z_u * z_v).sum(-1)
+    negative = (z_u.unsqueeze(1) * z_negative).sum(-1)  # [B, Q]
+    return (-F.logsigmoid(positive) - F.logsigmoid(-negative).sum(1)).mean()
+
+
+class _Graph:
+    def __init__(self, edge_index, num_nodes):
+        self.edge_index, self.num_nodes = edge_index, num_nodes
+
+
+class UnsupervisedSAGETask(Task):
+    """Train node embeddings ``model(x, graph) -> [N, d]`` with :func:`negative_sampling_loss`.
+
+    Every epoch draws ``walks_per_node`` fresh random walks of ``walk_length`` nodes from each
+    training node (:func:`graphseq.walks.random_walks`, seeded from the Trainer's generator),
+    takes the node pairs at most ``window`` steps apart as positives, shuffles them into batches
+    of ``batch_size`` pairs and draws ``num_negatives`` (``Q``) negatives per pair.
+
+    Args:
+        data: PyG ``Data`` with ``x`` (dense or sparse; None: node ids are passed, for a model
+            with learned node embeddings) and ``edge_index``.
+        walk_length, walks_per_node, window: the positive pairs.
+        num_negatives: ``Q``.
+        batch_size: positive pairs per step.
+        fanouts: None computes the embeddings of a batch's nodes on the full (training) graph;
+            a list (e.g. ``[25, 10]``) samples a :class:`~graphseq.sampling.MiniBatch` around them.
+        train_graph: ``edge_index`` used for walks, negatives and message passing during
+            training (inductive setting: the graph without the test nodes); default
+            ``data.edge_index``.
+        train_nodes: nodes walks start from (ids or bool mask); default every node.
+        eval_pairs: size of the fixed, seeded set of pairs on which :meth:`evaluate` reports
+            ``train_loss`` (the default early-stopping monitor).
+
+    :meth:`embed` returns the embeddings of all nodes on ``data.edge_index`` (the full graph).
+    """
+
+    monitor = "train_loss"
+    mode = "min"
+
+    def __init__(
+        self,
+        data,
+        *,
+        walk_length: int = 5,
+        walks_per_node: int = 1,
+        window: int = 2,
+        num_negatives: int = 5,
+        batch_size: int = 512,
+        fanouts: Sequence[int] | None = None,
+        replace: bool = True,
+        train_graph: torch.Tensor | None = None,
+        train_nodes=None,
+        eval_pairs: int = 2048,
+        seed: int = 0,
+    ):
+        num_nodes = data.num_nodes
+        check_features(getattr(data, "x", None), num_nodes)
+        for name, value in (
+            ("walk_length", walk_length),
+            ("walks_per_node", walks_per_node),
+            ("window", window),
+            ("num_negatives", num_negatives),
+            ("batch_size", batch_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
+        if walk_length < 2:
+            raise ValueError(f"walk_length must be >= 2 to give positive pairs, got {walk_length}.")
+        self.data = data
+        self.num_nodes = num_nodes
+        self.walk_length = walk_length
+        self.walks_per_node = walks_per_node
+        self.window = window
+        self.num_negatives = num_negatives
+        self.batch_size = batch_size
+        self.train_edge_index = data.edge_index if train_graph is None else train_graph
+        self.graph = CSRGraph.from_edge_index(self.train_edge_index, num_nodes)
+        self.distribution = negative_sampling_distribution(self.graph)
+        if train_nodes is None:
+            train_nodes = torch.arange(num_nodes)
+        train_nodes = torch.as_tensor(train_nodes)
+        if train_nodes.dtype == torch.bool:
+            train_nodes = train_nodes.nonzero().flatten()
+        self.train_nodes = train_nodes.long()
+        self.sampler = None
+        if fanouts is not None:
+            self.sampler = NeighborSampler(
+                _Graph(self.train_edge_index, num_nodes), fanouts, replace=replace
+            )
+        x = getattr(data, "x", None)
+        if x is None:
+            x = torch.arange(num_nodes)
+        elif self.sampler is not None and x.layout not in (torch.strided, torch.sparse_csr):
+            x = x.coalesce().to_sparse_csr()  # sampled batches gather rows of it
+        self.x = x
+        self.device = torch.device("cpu")
+        generator = torch.Generator().manual_seed(seed)
+        self._eval_batch = self._pairs_and_negatives(generator, limit=eval_pairs)
+
+    # ------------------------------------------------------------------ data
+    def _positive_pairs(self, generator: torch.Generator) -> torch.Tensor:
+        from ..walks import random_walks
+
+        walk_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        walks = random_walks(
+            self.graph,
+            self.walk_length,
+            self.walks_per_node,
+            seed=walk_seed,
+            start_nodes=self.train_nodes,
+        )
+        return walk_cooccurrence_pairs(walks, self.window)
+
+    def _pairs_and_negatives(self, generator, limit=None):
+        pairs = self._positive_pairs(generator)
+        pairs = pairs[:, torch.randperm(pairs.size(1), generator=generator)]
+        if limit is not None:
+            pairs = pairs[:, :limit]
+        negatives = sample_negatives(
+            self.distribution, (pairs.size(1), self.num_negatives), generator
+        )
+        return pairs[0], pairs[1], negatives
+
+    def setup(self, model, device) -> None:
+        self.device = device
+        self.x = self.x.to(device)
+        self.train_edge_index = self.train_edge_index.to(device)
+
+    def train_batches(self, generator):
+        u, v, negatives = self._pairs_and_negatives(generator)
+        for start in range(0, u.numel(), self.batch_size):
+            stop = start + self.batch_size
+            yield u[start:stop], v[start:stop], negatives[start:stop]
+
+    # ------------------------------------------------------------------ loss
+    def _embeddings_of(self, model, nodes: torch.Tensor):
+        """Embeddings of ``nodes`` (sorted unique ids) on the training graph."""
+        if self.sampler is None:
+            return model(self.x, self.train_edge_index)[nodes.to(self.device)]
+        batch = self.sampler.sample(nodes).to(self.device)
+        return model(gather_rows(self.x, batch.n_id), batch.blocks)
+
+    def _loss(self, model, batch) -> torch.Tensor:
+        u, v, negatives = batch
+        nodes, inverse = torch.unique(torch.cat([u, v, negatives.flatten()]), return_inverse=True)
+        z = self._embeddings_of(model, nodes)
+        b = u.numel()
+        z_u = z[inverse[:b].to(z.device)]
+        z_v = z[inverse[b : 2 * b].to(z.device)]
+        z_n = z[inverse[2 * b :].to(z.device)].view(b, self.num_negatives, -1)
+        return negative_sampling_loss(z_u, z_v, z_n)
+
+    def training_step(self, model, batch) -> torch.Tensor:
+        return self._loss(model, batch)
+
+    def evaluate(self, model, splits) -> dict[str, float]:
+        if "train" not in splits:
+            return {}
+        return {"train_loss": float(self._loss(model, self._eval_batch))}
+
+    @torch.no_grad()
+    def embed(self, model, edge_index: torch.Tensor | None = None) -> torch.Tensor:
+        """``[N, d]`` embeddings of every node on ``edge_index`` (default the full graph)."""
+        was_training = model.training
+        model.eval()
+        edge_index = self.data.edge_index if edge_index is None else edge_index
+        x = self.x if self.x.dtype != torch.long else torch.arange(self.num_nodes)
+        z = model(x.to(self.device), edge_index.to(self.device))
+        model.train(was_training)
+        return z
