@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .graph import CSRGraph
 from .models import GCN
-from .nn import GCNConv
+from .nn import GCNConv, SequenceEncoder
 from .seed import seed_everything
 from .train import NodeClassificationTask, Task, Trainer
 
@@ -18,6 +18,7 @@ __all__ = [
     "GCN",
     "GCNConv",
     "NodeClassificationTask",
+    "SequenceEncoder",
     "Task",
     "Trainer",
     "__version__",
