@@ -1,6 +1,15 @@
 """Layers that drop into any PyG model: they take ``(x, edge_index)`` like PyG's convolutions."""
 
 from .gcn import GCNConv, normalized_adjacency
+from .readout import LSTMReadout, PoolReadout, Set2SetReadout, make_readout
 from .sequence import SequenceEncoder
 
-__all__ = ["GCNConv", "SequenceEncoder", "normalized_adjacency"]
+__all__ = [
+    "GCNConv",
+    "LSTMReadout",
+    "PoolReadout",
+    "SequenceEncoder",
+    "Set2SetReadout",
+    "make_readout",
+    "normalized_adjacency",
+]

@@ -1,7 +1,9 @@
 """Training: one :class:`Trainer` for every model, driven by a :class:`Task`."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .cross_validation import cross_validate, stratified_folds
 from .early_stopping import EarlyStopping
+from .graph_classification import GraphClassificationTask
 from .metrics import accuracy, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
 from .task import Task
@@ -9,13 +11,16 @@ from .trainer import Trainer, resolve_device
 
 __all__ = [
     "EarlyStopping",
+    "GraphClassificationTask",
     "NodeClassificationTask",
     "Task",
     "Trainer",
     "accuracy",
+    "cross_validate",
     "f1_scores",
     "load_checkpoint",
     "multilabel_f1_scores",
     "resolve_device",
     "save_checkpoint",
+    "stratified_folds",
 ]
