@@ -126,6 +126,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             max_epochs=args.epochs,
             patience=args.patience,
             lr=args.lr,
+            monitor=args.monitor,
             progress=not args.quiet,
             description=f"{dataset} {row}",
             log=lambda line: print(line, flush=True),
@@ -145,6 +146,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
                     "epochs",
                     "patience",
                     "lr",
+                    "monitor",
                 )
             },
         )
@@ -222,6 +224,7 @@ def write_table() -> str:
 
 
 def main(argv=None) -> int:
+    global RESULTS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--rows", default=",".join(ROWS), help=f"subset of {list(ROWS)}")
@@ -234,11 +237,16 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument(
+        "--monitor", default="val_acc", choices=["val_acc", "val_loss"], help="early stopping on"
+    )
+    parser.add_argument("--out", default=str(RESULTS), help="results directory")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--force", action="store_true", help="recompute finished rows")
     parser.add_argument("--table", action="store_true", help="only rewrite the Markdown table")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    RESULTS = Path(args.out)
     if not args.table:
         torch.set_num_threads(args.threads)
         rows = [r.strip() for r in args.rows.split(",") if r.strip()]

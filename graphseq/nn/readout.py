@@ -329,6 +329,9 @@ class LSTMReadout(nn.Module):
         reverse: read each sequence from its last node to its first, so that the final state
             sits on the nodes read first (e.g. the highest-degree ones).
         seed: seed of the ``"random_walk"`` ordering when computed on the fly.
+        max_nodes: read only the first ``max_nodes`` nodes of each sequence (None: all). Like
+            the top-``k`` of DGCNN's SortPooling, it bounds the number of recurrent steps, which
+            run one after another and dominate the cost on large graphs.
         **encoder_options: ``num_layers``, ``bidirectional``, ``dropout`` of the encoder.
 
     ``forward(x [N, F], batch [N], edge_index=None, num_graphs=None, node_rank=None)`` returns
@@ -346,6 +349,7 @@ class LSTMReadout(nn.Module):
         output: str = "last",
         reverse: bool = False,
         seed: int = 0,
+        max_nodes: int | None = None,
         **encoder_options,
     ):
         super().__init__()
@@ -358,6 +362,11 @@ class LSTMReadout(nn.Module):
         self.ordering = ordering
         self.reverse = bool(reverse)
         self.seed = seed
+        if max_nodes is not None and (
+            isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+        ):
+            raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}.")
+        self.max_nodes = max_nodes
         self.encoder = SequenceEncoder(
             in_channels, hidden_channels, cell, output=output, **encoder_options
         )
@@ -390,11 +399,14 @@ class LSTMReadout(nn.Module):
             # Largest rank first: the same ordering read backwards.
             node_rank = int(node_rank.max()) - node_rank
         perm = order_nodes(batch, node_rank)
-        dense, _ = to_dense_batch(x[perm], batch[perm], batch_size=sizes.numel())
-        return self.encoder(dense, sizes)
+        dense, _ = to_dense_batch(
+            x[perm], batch[perm], batch_size=sizes.numel(), max_num_nodes=self.max_nodes
+        )
+        lengths = sizes if self.max_nodes is None else sizes.clamp(max=self.max_nodes)
+        return self.encoder(dense, lengths)
 
     def extra_repr(self) -> str:
-        return f"ordering={self.ordering!r}, reverse={self.reverse}"
+        return f"ordering={self.ordering!r}, reverse={self.reverse}, max_nodes={self.max_nodes}"
 
 
 def make_readout(name: str, in_channels: int, hidden_channels: int | None = None, **options):

@@ -77,7 +77,7 @@ def cross_validate(
     patience: int | None = 20,
     lr: float = 0.01,
     weight_decay: float = 0.0,
-    monitor: str | None = None,
+    monitor: str | None = None,  # e.g. "val_loss"; default: the task's val_acc
     progress: bool | None = None,
     description: str = "cross-validation",
     log: Callable[[str], None] | None = None,
@@ -125,6 +125,7 @@ def cross_validate(
             max_epochs=max_epochs,
             patience=patience,
             monitor=monitor,
+            mode=None if monitor is None else ("min" if monitor.endswith("loss") else "max"),
             seed=seed + fold,
             progress=False,
             eval_splits=("val",),

@@ -11,7 +11,76 @@ from .metrics import accuracy
 from .node_classification import check_features
 from .task import Task
 
-__all__ = ["GraphClassificationTask"]
+__all__ = ["GraphBatch", "GraphClassificationTask", "GraphStore"]
+
+
+class GraphBatch:
+    """A mini-batch of graphs, laid out like PyG's ``Batch``: ``x [N, F]``, ``edge_index [2, E]``
+    (nodes renumbered), ``batch [N]`` (graph of each node, sorted), ``y [G]``, ``num_graphs``,
+    and ``node_rank [N]`` when the graphs carry one."""
+
+    def __init__(self, x, edge_index, batch, y, num_graphs, node_rank=None):
+        self.x, self.edge_index, self.batch, self.y = x, edge_index, batch, y
+        self.num_graphs, self.node_rank = num_graphs, node_rank
+
+    def to(self, device) -> GraphBatch:
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return GraphBatch(
+            move(self.x),
+            move(self.edge_index),
+            move(self.batch),
+            move(self.y),
+            self.num_graphs,
+            move(self.node_rank),
+        )
+
+
+class GraphStore:
+    """All graphs of a dataset collated ONCE into one disjoint union; :meth:`select` then cuts
+    any set of graphs out of it with a few vectorized index operations. This replaces PyG's
+    per-batch Python collation (``Batch.from_data_list``), which dominated the epoch time of
+    small graph classifiers on CPU."""
+
+    def __init__(self, graphs):
+        from torch_geometric.data import Batch
+
+        big = Batch.from_data_list(graphs)
+        self.x = big.x
+        self.edge_index = big.edge_index
+        self.y = big.y.view(-1)
+        self.node_rank = getattr(big, "node_rank", None)
+        self.node_ptr = big.ptr
+        sizes = torch.tensor([g.num_edges for g in graphs])
+        self.edge_ptr = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)])
+
+    @staticmethod
+    def _ranges(ptr: torch.Tensor, ids: torch.Tensor):
+        """Concatenated ``arange(ptr[i], ptr[i+1])`` for every ``i`` in ``ids``, and the counts."""
+        counts = ptr[ids + 1] - ptr[ids]
+        total = int(counts.sum())
+        new_starts = counts.cumsum(0) - counts
+        shift = torch.repeat_interleave(ptr[ids] - new_starts, counts, output_size=total)
+        return torch.arange(total) + shift, counts
+
+    def select(self, ids: torch.Tensor) -> GraphBatch:
+        """The graphs ``ids`` (in that order) as one :class:`GraphBatch`."""
+        ids = ids.long()
+        nodes, node_counts = self._ranges(self.node_ptr, ids)
+        edges, edge_counts = self._ranges(self.edge_ptr, ids)
+        graph_of_node = torch.repeat_interleave(
+            torch.arange(ids.numel()), node_counts, output_size=nodes.numel()
+        )
+        # Old node id -> new node id: subtract, per graph, its old start minus its new start.
+        offset = self.node_ptr[ids] - (node_counts.cumsum(0) - node_counts)
+        edge_offset = torch.repeat_interleave(offset, edge_counts, output_size=edges.numel())
+        return GraphBatch(
+            self.x[nodes],
+            self.edge_index[:, edges] - edge_offset,
+            graph_of_node,
+            self.y[ids],
+            ids.numel(),
+            None if self.node_rank is None else self.node_rank[nodes],
+        )
 
 
 def _default_forward(model: torch.nn.Module, batch) -> torch.Tensor:
@@ -113,6 +182,7 @@ class GraphClassificationTask(Task):
         self.forward = forward or _default_forward
         self.device = torch.device("cpu")
         self._eval_batches: dict[str, list] = {}
+        self._store: GraphStore | None = None
         if "val" not in self.splits:
             self.monitor, self.mode = "train_loss", "min"
 
@@ -124,25 +194,23 @@ class GraphClassificationTask(Task):
                 f"{self.num_features}; build it with in_channels={self.num_features}."
             )
         self.device = device
-        # Evaluation batches never change: collate them once.
-        from torch_geometric.data import Batch
-
-        self._eval_batches = {}
-        for split, index in self.splits.items():
-            chunks = index.split(self.eval_batch_size)
-            self._eval_batches[split] = [
-                Batch.from_data_list([self.graphs[i] for i in chunk.tolist()]).to(device)
-                for chunk in chunks
-                if chunk.numel()
+        self._store = GraphStore(self.graphs)
+        # Evaluation batches never change: cut them once.
+        self._eval_batches = {
+            split: [
+                self._store.select(chunk).to(device) for chunk in index.split(self.eval_batch_size)
             ]
+            for split, index in self.splits.items()
+            if index.numel()
+        }
 
     def train_batches(self, generator):
-        from torch_geometric.data import Batch
-
+        if self._store is None:
+            self._store = GraphStore(self.graphs)
         index = self.splits["train"]
         index = index[torch.randperm(index.numel(), generator=generator)]
         for chunk in index.split(self.batch_size):
-            yield Batch.from_data_list([self.graphs[i] for i in chunk.tolist()]).to(self.device)
+            yield self._store.select(chunk).to(self.device)
 
     def training_step(self, model, batch) -> torch.Tensor:
         return F.cross_entropy(self.forward(model, batch), batch.y.view(-1))
