@@ -1,6 +1,16 @@
 """Complete models built from :mod:`graphseq.nn`."""
 
+from .deepwalk import DeepWalk, Node2Vec
+from .embedding_io import load_embeddings, save_embeddings
 from .gcn import GCN
 from .graph_classifier import GraphClassifier, StructureAgnosticBaseline
 
-__all__ = ["GCN", "GraphClassifier", "StructureAgnosticBaseline"]
+__all__ = [
+    "DeepWalk",
+    "GCN",
+    "GraphClassifier",
+    "Node2Vec",
+    "StructureAgnosticBaseline",
+    "load_embeddings",
+    "save_embeddings",
+]

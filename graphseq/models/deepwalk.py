@@ -1,0 +1,304 @@
+"""DeepWalk and node2vec node embeddings (scikit-learn style estimators).
+
+DeepWalk (Perozzi et al. 2014): (1) random walks turn the graph into node sequences,
+(2) skip-gram learns one vector per node from which nodes co-occur within a window of a walk.
+node2vec (Grover & Leskovec 2016) is the same with second-order walks biased by ``p`` and ``q``.
+
+>>> model = DeepWalk(dimensions=64, walks_per_node=10, seed=0).fit(data)
+>>> model.embeddings_.shape        # FloatTensor [num_nodes, 64], row i = node i
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from ..graph import CSRGraph
+from ..walks import _check_bias, _check_positive_int, iter_random_walks
+from .embedding_io import save_embeddings
+from .skipgram import SkipGramSettings, train_skipgram
+
+__all__ = ["DeepWalk", "Node2Vec"]
+
+
+class DeepWalk:
+    """DeepWalk embeddings: uniform (or weight-proportional) walks + gensim skip-gram.
+
+    The defaults are the paper's BlogCatalog settings: 80 walks of 40 nodes from every node,
+    window 10, 128 dimensions, skip-gram with hierarchical softmax, one pass over the walks.
+
+    Args:
+        dimensions: embedding size ``d``.
+        walk_length: nodes per walk (the start node included).
+        walks_per_node: walks started at every node.
+        window_size: skip-gram context window (nodes on each side).
+        hs: hierarchical softmax (the paper's choice). With ``hs=False`` set ``negative > 0``.
+        negative: negative samples per positive pair (0 = off).
+        epochs: passes of skip-gram over the walks.
+        sample: gensim's frequent-node down-sampling threshold (0 = off, as in the paper).
+        alpha, min_alpha: skip-gram learning rate, decayed linearly from ``alpha`` to
+            ``min_alpha``.
+        workers: gensim worker threads. With more than one, training is not bit-reproducible
+            (thread scheduling), the walks still are.
+        seed: seeds the walks, their order and gensim; same seed and ``workers=1``, same
+            embeddings.
+        corpus: ``"auto"`` (a corpus file for large walk sets when ``workers > 1``, so workers
+            scale), ``"file"`` or ``"memory"``.
+        shuffle_walks: present the walks to skip-gram in random order (DeepWalk shuffles the
+            nodes in each pass) rather than grouped pass by pass.
+        dead_end: what a walk does at a node without out-edges (see :mod:`graphseq.walks`).
+        progress: tqdm bars for walking and training (default: only on a terminal).
+
+    Attributes (after :meth:`fit`):
+        embeddings_: ``FloatTensor [num_nodes, dimensions]``; row ``i`` is node ``i``. A node
+            that occurs in no walk of 2 or more nodes (an isolated node; with directed graphs,
+            a node no walk reaches that has no out-edges) has a zero row.
+        trained_mask_: ``BoolTensor [num_nodes]``: rows that were learned.
+        walk_seconds_, train_seconds_, fit_seconds_: where the time went.
+        corpus_: ``"file"`` or ``"memory"``, how gensim was fed.
+    """
+
+    _p: float = 1.0
+    _q: float = 1.0
+
+    def __init__(
+        self,
+        dimensions: int = 128,
+        walk_length: int = 40,
+        walks_per_node: int = 80,
+        window_size: int = 10,
+        *,
+        hs: bool = True,
+        negative: int = 0,
+        epochs: int = 1,
+        sample: float = 0.0,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        workers: int = 1,
+        seed: int | None = None,
+        corpus: str = "auto",
+        shuffle_walks: bool = True,
+        dead_end: str = "stop",
+        progress: bool | None = None,
+    ):
+        self.dimensions = dimensions
+        self.walk_length = walk_length
+        self.walks_per_node = walks_per_node
+        self.window_size = window_size
+        self.hs = hs
+        self.negative = negative
+        self.epochs = epochs
+        self.sample = sample
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.workers = workers
+        self.seed = seed
+        self.corpus = corpus
+        self.shuffle_walks = shuffle_walks
+        self.dead_end = dead_end
+        self.progress = progress
+
+    # ------------------------------------------------------------------ sklearn plumbing
+    def _param_names(self) -> list[str]:
+        import inspect
+
+        names = []
+        for klass in reversed(type(self).__mro__):
+            if "__init__" in vars(klass) and klass is not object:
+                names += [
+                    n
+                    for n in inspect.signature(klass.__init__).parameters
+                    if n not in ("self", "kwargs") and n not in names
+                ]
+        return names
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor arguments (scikit-learn's estimator interface)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments; returns self."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"unknown parameter {name!r}; valid: {', '.join(valid)}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ fitting
+    def _validate(self) -> SkipGramSettings:
+        for name in ("dimensions", "walk_length", "walks_per_node", "window_size", "epochs"):
+            _check_positive_int(name, getattr(self, name))
+        workers = _check_positive_int("workers", self.workers)
+        if not isinstance(self.negative, int) or self.negative < 0:
+            raise ValueError(f"negative must be an int >= 0, got {self.negative!r}.")
+        if not self.hs and self.negative == 0:
+            raise ValueError(
+                "hs=False and negative=0 leave skip-gram without an output layer; "
+                "use hs=True (hierarchical softmax) or negative > 0 (e.g. 5)."
+            )
+        if self.walk_length < 2:
+            raise ValueError(
+                f"walk_length must be >= 2 for skip-gram to see any context, got {self.walk_length}."
+            )
+        if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
+            raise ValueError(f"sample must be a number >= 0, got {self.sample!r}.")
+        for name in ("alpha", "min_alpha"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+        return SkipGramSettings(
+            dimensions=self.dimensions,
+            window_size=self.window_size,
+            hs=bool(self.hs),
+            negative=self.negative,
+            sample=float(self.sample),
+            alpha=float(self.alpha),
+            min_alpha=float(self.min_alpha),
+            epochs=self.epochs,
+            workers=workers,
+            seed=0,  # replaced in fit
+        )
+
+    def fit(self, data, y=None) -> DeepWalk:
+        """Learn the embeddings of ``data``'s nodes; returns ``self``.
+
+        Args:
+            data: a PyG ``Data``, ``edge_index [2, E]``, :class:`CSRGraph`, networkx graph or
+                scipy sparse adjacency. Undirected graphs need both edge directions (PyG's
+                convention; networkx/scipy inputs are converted accordingly).
+            y: ignored (scikit-learn compatibility).
+        """
+        import numpy as np
+        from tqdm.auto import tqdm
+
+        settings = self._validate()
+        p = _check_bias("p", self._p, "the return parameter")
+        q = _check_bias("q", self._q, "the in-out parameter")
+        graph = CSRGraph.from_any(data)
+        seed = self.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        walk_seed, order_seed, model_seed = np.random.SeedSequence(seed).generate_state(3)
+        settings = SkipGramSettings(**{**settings.__dict__, "seed": int(model_seed) >> 1})
+        show = _show_progress(self.progress)
+        start = time.perf_counter()
+        walks = torch.cat(
+            list(
+                tqdm(
+                    iter_random_walks(
+                        graph, self.walk_length, self.walks_per_node, p=p, q=q,
+                        seed=int(walk_seed), dead_end=self.dead_end,
+                    ),
+                    desc="random walks (chunks)", disable=not show, leave=False,
+                )
+            )
+        )  # fmt: skip
+        if self.shuffle_walks:
+            generator = torch.Generator().manual_seed(int(order_seed) >> 1)
+            walks = walks[torch.randperm(walks.size(0), generator=generator)]
+        self.walk_seconds_ = time.perf_counter() - start
+        chunk = max(1, (1 << 22) // self.walk_length)
+        embeddings, trained, info = train_skipgram(
+            (walks[i : i + chunk] for i in range(0, walks.size(0), chunk)),
+            graph.num_nodes,
+            settings,
+            corpus=self.corpus,
+            expected_tokens=walks.numel(),
+            progress=show,
+        )
+        self.embeddings_ = embeddings
+        self.trained_mask_ = trained
+        self.corpus_ = info["corpus"]
+        self.train_seconds_ = info["train_seconds"]
+        self.num_walks_ = int(walks.size(0))
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    # ------------------------------------------------------------------ results
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "embeddings_"):
+            raise RuntimeError(
+                f"this {type(self).__name__} is not fitted yet; call fit(data) first."
+            )
+
+    def get_embedding(self) -> torch.Tensor:
+        """``FloatTensor [num_nodes, dimensions]`` (the same as ``embeddings_``)."""
+        self._check_fitted()
+        return self.embeddings_
+
+    def transform(self, nodes=None) -> torch.Tensor:
+        """Embeddings of ``nodes`` (``LongTensor [k]``; all nodes when None)."""
+        self._check_fitted()
+        if nodes is None:
+            return self.embeddings_
+        nodes = torch.as_tensor(nodes).long()
+        if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= len(self.embeddings_)):
+            raise IndexError(
+                f"nodes must be ids in 0 .. {len(self.embeddings_) - 1}, got "
+                f"{int(nodes.min())} .. {int(nodes.max())}."
+            )
+        return self.embeddings_[nodes]
+
+    def fit_transform(self, data, y=None) -> torch.Tensor:
+        """``fit(data)`` then the embeddings of every node."""
+        return self.fit(data).embeddings_
+
+    def save_embeddings(self, path, format: str | None = None) -> None:
+        """Save ``embeddings_`` (word2vec text, ``.npy`` or ``.pt``; see :func:`save_embeddings`)."""
+        self._check_fitted()
+        save_embeddings(self.embeddings_, path, format=format)
+
+
+class Node2Vec(DeepWalk):
+    """node2vec embeddings: second-order walks biased by ``p`` and ``q`` + gensim skip-gram.
+
+    The defaults are the node2vec paper's: 10 walks of 80 nodes per node, window 10, 128
+    dimensions, skip-gram with negative sampling (5 negatives), one pass.
+
+    Args:
+        p: return parameter (``> 0``): weight ``1/p`` for stepping back to the previous node.
+        q: in-out parameter (``> 0``): weight ``1/q`` for moving away from the previous node
+            (``q < 1`` explores outward like DFS, ``q > 1`` stays local like BFS).
+        The other arguments are :class:`DeepWalk`'s.
+    """
+
+    def __init__(
+        self,
+        p: float = 1.0,
+        q: float = 1.0,
+        dimensions: int = 128,
+        walk_length: int = 80,
+        walks_per_node: int = 10,
+        window_size: int = 10,
+        *,
+        hs: bool = False,
+        negative: int = 5,
+        **kwargs,
+    ):
+        super().__init__(
+            dimensions, walk_length, walks_per_node, window_size, hs=hs, negative=negative,
+            **kwargs,
+        )  # fmt: skip
+        self.p = p
+        self.q = q
+
+    @property
+    def _p(self) -> float:
+        return self.p
+
+    @property
+    def _q(self) -> float:
+        return self.q
+
+
+def _show_progress(progress: bool | None) -> bool:
+    import sys
+
+    return sys.stderr.isatty() if progress is None else bool(progress)

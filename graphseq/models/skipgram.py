@@ -1,0 +1,238 @@
+"""Skip-gram over random walks with gensim's ``Word2Vec``: walks in, one vector per node out.
+
+Node ``i`` is the word ``"i"``. Two ways to hand the walks to gensim:
+
+* **in memory** (small walk sets): a list of token lists. gensim then reads the corpus in one
+  Python thread, which caps how much extra workers help;
+* **corpus file** (large walk sets): the walks are written once to a temporary text file, one
+  walk per line, and gensim's ``corpus_file`` mode lets every worker read its own byte range
+  of the file without the GIL, so training scales with ``workers``.
+
+The file is written without a Python loop per walk: every node id's text is looked up in a
+byte table, separators are placed with array operations, and one boolean mask squeezes out the
+padding. The vocabulary is counted with ``bincount`` and given to gensim directly
+(``build_vocab_from_freq``), so the file is read only for training.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["SkipGramSettings", "train_skipgram", "write_walk_corpus"]
+
+# Token slots per block when writing the corpus file (bounds the temporary byte arrays).
+_TOKENS_PER_BLOCK = 1 << 22
+# Above this many tokens, "auto" feeds gensim from a corpus file.
+CORPUS_FILE_MIN_TOKENS = 1_000_000
+
+
+@dataclass(frozen=True)
+class SkipGramSettings:
+    """gensim ``Word2Vec`` settings (skip-gram is always on: ``sg=1``)."""
+
+    dimensions: int = 128
+    window_size: int = 10
+    hs: bool = True
+    negative: int = 0
+    sample: float = 0.0
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    epochs: int = 1
+    workers: int = 1
+    seed: int = 0
+
+
+def _token_table(num_nodes: int) -> tuple[np.ndarray, int]:
+    """``uint8 [num_nodes, width]``: the decimal text of each node id, zero-padded on the right."""
+    text = np.arange(num_nodes).astype("S")  # vectorized int -> bytes
+    width = text.dtype.itemsize
+    return np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(num_nodes, width), width
+
+
+def _walks_as_bytes(walks: np.ndarray, table: np.ndarray, width: int) -> bytes:
+    """One line per walk (tokens separated by spaces); ``-1`` entries (padding) are dropped."""
+    num_walks, length = walks.shape
+    valid = walks >= 0
+    slots = np.zeros((num_walks, length, width + 1), dtype=np.uint8)
+    slots[:, :, :width] = table[np.where(valid, walks, 0)]
+    slots[:, :, width] = ord(" ")
+    # the last real token of each walk ends its line
+    last = valid.sum(1) - 1
+    slots[np.arange(num_walks), last, width] = ord("\n")
+    keep = (slots != 0) & valid[:, :, None]
+    return slots[keep].tobytes()
+
+
+def write_walk_corpus(walk_chunks: Iterable[torch.Tensor], path, num_nodes: int) -> dict:
+    """Write walks to ``path`` in gensim's ``LineSentence`` format.
+
+    Args:
+        walk_chunks: ``LongTensor [W, L]`` blocks of walks (``-1`` = padding after a dead end).
+        path: the file to write.
+        num_nodes: ``N``; node ids are ``0 .. N-1``.
+
+    Returns:
+        ``{"counts": LongTensor [N] occurrences of each node, "tokens": int, "walks": int}``.
+        Walks with fewer than 2 nodes carry no context and are left out (and not counted).
+    """
+    table, width = _token_table(num_nodes)
+    counts = torch.zeros(num_nodes, dtype=torch.long)
+    tokens = lines = 0
+    with open(path, "wb") as handle:
+        for chunk in walk_chunks:
+            chunk = chunk[(chunk >= 0).sum(1) >= 2]
+            if chunk.numel() == 0:
+                continue
+            block = max(1, _TOKENS_PER_BLOCK // chunk.size(1))
+            for start in range(0, chunk.size(0), block):
+                part = chunk[start : start + block]
+                real = part[part >= 0]
+                counts += torch.bincount(real, minlength=num_nodes)
+                tokens += real.numel()
+                lines += part.size(0)
+                handle.write(_walks_as_bytes(part.cpu().numpy(), table, width))
+    return {"counts": counts, "tokens": tokens, "walks": lines}
+
+
+class _EpochProgress:
+    """gensim callback that advances a tqdm bar once per epoch."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def on_epoch_begin(self, model):
+        pass
+
+    def on_epoch_end(self, model):
+        self.bar.update(1)
+
+    def on_train_begin(self, model):
+        pass
+
+    def on_train_end(self, model):
+        pass
+
+
+def _gensim_model(settings: SkipGramSettings):
+    from gensim.models import Word2Vec
+
+    return Word2Vec(
+        vector_size=settings.dimensions,
+        window=settings.window_size,
+        min_count=1,
+        sg=1,
+        hs=int(settings.hs),
+        negative=settings.negative,
+        sample=settings.sample,
+        alpha=settings.alpha,
+        min_alpha=settings.min_alpha,
+        workers=settings.workers,
+        epochs=settings.epochs,
+        seed=settings.seed,
+    )
+
+
+def train_skipgram(
+    walk_chunks: Iterable[torch.Tensor],
+    num_nodes: int,
+    settings: SkipGramSettings,
+    corpus: str = "auto",
+    expected_tokens: int | None = None,
+    progress: bool = False,
+    workdir=None,
+) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Train skip-gram on walks; return ``(embeddings, trained, info)``.
+
+    Args:
+        walk_chunks: ``LongTensor [W, L]`` blocks of walks (``-1`` = padding).
+        num_nodes: ``N``.
+        settings: the ``Word2Vec`` settings.
+        corpus: ``"memory"``, ``"file"`` or ``"auto"`` (file when ``expected_tokens`` is at
+            least :data:`CORPUS_FILE_MIN_TOKENS` and there is more than one worker).
+        expected_tokens: walk tokens expected (for ``"auto"``).
+        progress: show a tqdm bar over epochs.
+        workdir: directory for the temporary corpus file (default: the system's temp dir).
+
+    Returns:
+        ``embeddings``: ``FloatTensor [N, dimensions]``, row ``i`` = node ``i``; zeros for nodes
+        that occur in no walk of 2 or more nodes (they had no context to learn from).
+        ``trained``: ``BoolTensor [N]``, which rows were learned.
+        ``info``: ``{"corpus": "memory"|"file", "tokens", "walks", "train_seconds"}``.
+    """
+    import time
+
+    from tqdm.auto import tqdm
+
+    if corpus not in ("auto", "memory", "file"):
+        raise ValueError(f"corpus must be 'auto', 'memory' or 'file', got {corpus!r}.")
+    if corpus == "auto":
+        large = (expected_tokens or 0) >= CORPUS_FILE_MIN_TOKENS
+        corpus = "file" if large and settings.workers > 1 else "memory"
+    model = _gensim_model(settings)
+    bar = tqdm(total=settings.epochs, desc="skip-gram epochs", disable=not progress, leave=False)
+    callbacks = [_EpochProgress(bar)]
+    path = None
+    try:
+        if corpus == "file":
+            handle, path = tempfile.mkstemp(prefix="graphseq-walks-", suffix=".txt", dir=workdir)
+            os.close(handle)
+            written = write_walk_corpus(walk_chunks, path, num_nodes)
+            counts, tokens, walks = written["counts"], written["tokens"], written["walks"]
+            sentences = None
+        else:
+            names = np.arange(num_nodes).astype(str)
+            sentences, counts, tokens = [], torch.zeros(num_nodes, dtype=torch.long), 0
+            for chunk in walk_chunks:
+                lengths = (chunk >= 0).sum(1)
+                chunk = chunk[lengths >= 2]
+                real = chunk[chunk >= 0]
+                counts += torch.bincount(real, minlength=num_nodes)
+                tokens += real.numel()
+                array = chunk.cpu().numpy()
+                lengths = (array >= 0).sum(1)
+                # gensim wants lists of str; this is gensim's own in-memory format
+                sentences.extend(
+                    names[row[:n]].tolist() for row, n in zip(array, lengths, strict=True)
+                )
+            walks = len(sentences)
+        trained = counts > 0
+        if not bool(trained.any()):
+            raise ValueError(
+                "no walk has 2 or more nodes, so skip-gram has nothing to learn from; "
+                "use walk_length >= 2 on a graph whose start nodes have out-edges."
+            )
+        present = trained.nonzero().flatten()
+        model.build_vocab_from_freq(
+            dict(
+                zip(np.asarray(present).astype(str).tolist(), counts[present].tolist(), strict=True)
+            ),
+            corpus_count=walks,
+        )
+        start = time.perf_counter()
+        if corpus == "file":
+            model.train(
+                corpus_file=path, total_words=tokens, total_examples=walks,
+                epochs=settings.epochs, callbacks=callbacks,
+            )  # fmt: skip
+        else:
+            model.train(
+                sentences, total_examples=walks, epochs=settings.epochs, callbacks=callbacks
+            )
+        train_seconds = time.perf_counter() - start
+    finally:
+        bar.close()
+        if path is not None:
+            os.unlink(path)
+    keys = np.asarray(model.wv.index_to_key).astype(np.int64)
+    embeddings = torch.zeros(num_nodes, settings.dimensions)
+    embeddings[torch.from_numpy(keys)] = torch.from_numpy(np.array(model.wv.vectors))
+    info = {"corpus": corpus, "tokens": tokens, "walks": walks, "train_seconds": train_seconds}
+    logging.getLogger(__name__).debug("skip-gram trained: %s", info)
+    return embeddings, trained, info
