@@ -80,6 +80,8 @@ def build(row: str, in_channels: int, num_classes: int, args):
         return lambda: StructureAgnosticBaseline(
             in_channels, num_classes, args.hidden, args.dropout
         )
+    if options["readout"] == "lstm":
+        options = {**options, "max_nodes": args.max_nodes}
     return lambda: GraphClassifier(
         in_channels,
         num_classes,
@@ -147,6 +149,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
                     "patience",
                     "lr",
                     "monitor",
+                    "max_nodes",
                 )
             },
         )
@@ -239,6 +242,12 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument(
         "--monitor", default="val_acc", choices=["val_acc", "val_loss"], help="early stopping on"
+    )
+    parser.add_argument(
+        "--max-nodes",
+        type=int,
+        default=None,
+        help="LSTM readout reads only the first N nodes of each ordering (default: all)",
     )
     parser.add_argument("--out", default=str(RESULTS), help="results directory")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")

@@ -190,8 +190,14 @@ def _random_walk_order(edge_index, batch, sizes, seed, walk_length) -> torch.Ten
     starts = _first_per_graph(torch.arange(num_nodes), key, batch)
     if walk_length is None:
         walk_length = 2 * int(sizes.max())
-    graph = CSRGraph.from_edge_index(edge_index, num_nodes)
-    walks = random_walks(graph, walk_length, 1, seed=seed, start_nodes=starts)  # [G, L]
+    if edge_index.size(1) == 0:  # no edge anywhere: every walk stays at its start node
+        walks = starts[:, None]
+    else:
+        graph = CSRGraph.from_edge_index(edge_index, num_nodes)
+        # "stay": a walk stuck at a node without edges repeats it (no -1 padding to filter).
+        walks = random_walks(
+            graph, walk_length, 1, seed=seed, start_nodes=starts, dead_end="stay"
+        )  # [G, walk_length]
     steps = torch.arange(walks.size(1)).expand_as(walks)
     first_visit = torch.full((num_nodes,), walks.size(1), dtype=torch.long)
     first_visit.scatter_reduce_(0, walks.flatten(), steps.flatten(), reduce="amin")
