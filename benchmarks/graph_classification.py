@@ -96,13 +96,45 @@ def result_path(dataset: str) -> Path:
     return RESULTS / f"graph_classification_{dataset}.json"
 
 
+def save_row(dataset: str, row: str, result: dict, info=None, partial: bool = False) -> None:
+    """Merge one row into the dataset's result file (re-read first: several processes may
+    work on different rows of one dataset). Partial rows (folds so far) are kept apart."""
+    path = result_path(dataset)
+    results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
+    results.setdefault("partial", {})
+    if partial:
+        results["partial"][row] = {
+            "test_acc": list(result["test_acc"]),
+            "seconds": list(result["seconds"]),
+            "command": "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:]),
+        }
+    else:
+        results["partial"].pop(row, None)
+        results["rows"][row] = result
+        results.update(info or {})
+        results["environment"] = {
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+            "note": "timings on a shared 2-core CPU machine (other benchmarks running)",
+        }
+        results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        results.setdefault("commands", {})[row] = (
+            "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:])
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    tmp.replace(path)
+
+
 def run_dataset(dataset: str, rows: list[str], args) -> None:
     path = result_path(dataset)
     results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
     data = load_dataset(dataset)
     graphs = list(data)
     in_channels, num_classes = graphs[0].x.size(1), int(max(int(g.y) for g in graphs)) + 1
-    results.update(
+    graphs_info = dict(
         graphs=len(graphs),
         features=in_channels,
         classes=num_classes,
@@ -132,6 +164,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             progress=not args.quiet,
             description=f"{dataset} {row}",
             log=lambda line: print(line, flush=True),
+            on_fold=lambda partial, row=row: save_row(dataset, row, partial, partial=True),
         )
         result.update(
             description=ROWS[row][0],
@@ -153,17 +186,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
                 )
             },
         )
-        results["rows"][row] = result
-        results["environment"] = {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "note": "timings on a shared 2-core CPU machine (other benchmarks running)",
-        }
-        results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        results["command"] = "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2) + "\n")
+        save_row(dataset, row, result, graphs_info)
         print(
             f"{dataset} {row}: {result['mean']:.1f} ± {result['std']:.1f} "
             f"({sum(result['seconds']):.0f} s)",
@@ -187,7 +210,14 @@ def write_table() -> str:
         cells = []
         for d in datasets:
             r = loaded[d]["rows"].get(row)
-            cells.append(f"{r['mean']:.1f} ± {r['std']:.1f}" if r else "not run")
+            part = loaded[d].get("partial", {}).get(row)
+            if r:
+                cells.append(f"{r['mean']:.1f} ± {r['std']:.1f}")
+            elif part and part["test_acc"]:
+                accs = part["test_acc"]
+                cells.append(f"*partial: {sum(accs) / len(accs):.1f} ({len(accs)} folds)*")
+            else:
+                cells.append("not run")
         if any(c != "not run" for c in cells):
             lines.append(f"| {description} (`{row}`) | " + " | ".join(cells) + " |")
     for name, numbers in PUBLISHED.items():
@@ -208,7 +238,10 @@ def write_table() -> str:
         for d in datasets
         for r in loaded[d]["rows"].values()
     }
-    commands = sorted({loaded[d].get("command", "") for d in datasets})
+    commands = sorted(
+        {c for d in datasets for c in loaded[d].get("commands", {}).values()}
+        | {loaded[d].get("command", "") for d in datasets}
+    )
     lines += [
         "",
         "Protocol: scikit-learn `StratifiedKFold(10, shuffle=True, random_state=seed)`; inside each "

@@ -36,7 +36,10 @@ def test_graph_classifier_gives_logits_per_graph(readout):
 
 def test_graph_classifier_rejects_a_wrong_feature_size():
     model = GraphClassifier(5, 2, 8)
-    with pytest.raises(ValueError, match="x has 2 features per node but the GraphClassifier was built with in_channels=5"):
+    with pytest.raises(
+        ValueError,
+        match="x has 2 features per node but the GraphClassifier was built with in_channels=5",
+    ):
         model(torch.ones(3, 2), torch.zeros(2, 0, dtype=torch.long))
 
 
@@ -52,10 +55,14 @@ def test_task_rejects_a_model_built_for_other_features_and_mixed_feature_sizes()
 
 def test_task_rejects_empty_graphs_and_bad_splits():
     graphs = _toy_graphs(4)
-    graphs[2] = Data(x=torch.ones(0, 2), edge_index=torch.zeros(2, 0, dtype=torch.long), y=torch.tensor([0]))
+    graphs[2] = Data(
+        x=torch.ones(0, 2), edge_index=torch.zeros(2, 0, dtype=torch.long), y=torch.tensor([0])
+    )
     with pytest.raises(ValueError, match="graph 2 has zero nodes"):
         GraphClassificationTask(graphs, {"train": [0, 1]})
-    with pytest.raises(ValueError, match="split 'val' holds graph index 9 .* the dataset has 4 graphs"):
+    with pytest.raises(
+        ValueError, match="split 'val' holds graph index 9 .* the dataset has 4 graphs"
+    ):
         GraphClassificationTask(_toy_graphs(4), {"train": [0], "val": [9]})
     with pytest.raises(ValueError, match="splits has no 'train' entry"):
         GraphClassificationTask(_toy_graphs(4), {"val": [0]})

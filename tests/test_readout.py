@@ -84,7 +84,9 @@ def test_add_node_ranks_equals_per_graph_computation_and_batches_carry_it():
     graphs = batch.to_data_list()
     ranked = add_node_ranks(graphs, "bfs")
     for graph, data in zip(graphs, ranked, strict=True):
-        assert torch.equal(data.node_rank, node_ranks(graph.edge_index, None, graph.num_nodes, "bfs"))
+        assert torch.equal(
+            data.node_rank, node_ranks(graph.edge_index, None, graph.num_nodes, "bfs")
+        )
         assert not hasattr(graph, "node_rank"), "the input graphs are not modified"
     rebatched = Batch.from_data_list(ranked)
     direct = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "bfs")
@@ -138,7 +140,9 @@ def test_every_readout_gives_one_vector_per_graph_and_backpropagates(name):
 
 
 def test_unknown_ordering_cell_or_readout_fails_clearly():
-    with pytest.raises(ValueError, match=r"ordering must be one of \['degree', 'bfs', 'random_walk'\], got 'dfs'"):
+    with pytest.raises(
+        ValueError, match=r"ordering must be one of \['degree', 'bfs', 'random_walk'\], got 'dfs'"
+    ):
         LSTMReadout(4, 8, "dfs")
     with pytest.raises(ValueError, match="cell must be one of .* got 'lstn'"):
         LSTMReadout(4, 8, cell="lstn")
@@ -159,7 +163,10 @@ def test_graph_with_zero_nodes_in_a_batch_fails_clearly():
 
 
 def test_mismatched_feature_size_fails_clearly():
-    with pytest.raises(ValueError, match="x has 5 features per node but the LSTM readout was built with in_channels=4"):
+    with pytest.raises(
+        ValueError,
+        match="x has 5 features per node but the LSTM readout was built with in_channels=4",
+    ):
         make_readout("lstm", 4, 8)(torch.randn(3, 5), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"batch must be a LongTensor \[num_nodes=3\]"):
         make_readout("max", 4)(torch.randn(3, 4), torch.zeros(2, dtype=torch.long))

@@ -4,6 +4,7 @@ from .deepwalk import DeepWalk, Node2Vec
 from .embedding_io import load_embeddings, save_embeddings
 from .gcn import GCN
 from .graph_classifier import GraphClassifier, StructureAgnosticBaseline
+from .walk_rnn import WalkRNN
 
 __all__ = [
     "DeepWalk",
@@ -11,6 +12,7 @@ __all__ = [
     "GraphClassifier",
     "Node2Vec",
     "StructureAgnosticBaseline",
+    "WalkRNN",
     "load_embeddings",
     "save_embeddings",
 ]

@@ -72,7 +72,9 @@ class GraphClassifier(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
         self.in_channels = in_channels
         widths = [in_channels] + [hidden_channels] * num_layers
-        self.convs = nn.ModuleList(GCNConv(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.convs = nn.ModuleList(
+            GCNConv(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
         self.norms = nn.ModuleList(
             nn.BatchNorm1d(hidden_channels) if batch_norm else nn.Identity()
             for _ in range(num_layers)
@@ -86,7 +88,7 @@ class GraphClassifier(nn.Module):
     def embed_nodes(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         """Node embeddings ``[N, hidden]`` (``[N, num_layers * hidden]`` with jumping knowledge)."""
         layers = []
-        for conv, norm in zip(self.convs, self.norms):
+        for conv, norm in zip(self.convs, self.norms, strict=True):
             x = F.relu(norm(conv(x, edge_index)))
             layers.append(x)
         return torch.cat(layers, 1) if self.jumping_knowledge else x

@@ -8,6 +8,7 @@ from .metrics import accuracy, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
 from .task import Task
 from .trainer import Trainer, resolve_device
+from .walk_node_classification import WalkNodeClassificationTask
 
 __all__ = [
     "EarlyStopping",
@@ -15,6 +16,7 @@ __all__ = [
     "NodeClassificationTask",
     "Task",
     "Trainer",
+    "WalkNodeClassificationTask",
     "accuracy",
     "cross_validate",
     "f1_scores",

@@ -81,6 +81,7 @@ def cross_validate(
     progress: bool | None = None,
     description: str = "cross-validation",
     log: Callable[[str], None] | None = None,
+    on_fold: Callable[[dict], None] | None = None,
 ) -> dict:
     """Run the protocol above; returns per-fold results and their mean and std.
 
@@ -91,6 +92,8 @@ def cross_validate(
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.
+        on_fold: optional function called with the results so far after every fold (e.g. to
+            save partial progress).
 
     Returns:
         ``{"test_acc": [per fold, in %], "mean", "std", "val_acc", "epochs", "best_epoch",
@@ -145,6 +148,8 @@ def cross_validate(
                 f"(val {result['val_acc'][-1]:.1f}%, {trainer.epoch_} epochs, "
                 f"{result['seconds'][-1]:.1f} s)"
             )
+        if on_fold is not None:
+            on_fold(result)
     bar.close()
     accs = result["test_acc"]
     result["mean"] = statistics.fmean(accs)
