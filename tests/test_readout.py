@@ -170,3 +170,24 @@ def test_mismatched_feature_size_fails_clearly():
         make_readout("lstm", 4, 8)(torch.randn(3, 5), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"batch must be a LongTensor \[num_nodes=3\]"):
         make_readout("max", 4)(torch.randn(3, 4), torch.zeros(2, dtype=torch.long))
+
+
+def test_random_walk_ordering_is_seeded_and_starts_at_the_highest_degree_node():
+    graphs, batch = _random_batch(8)
+    first = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "random_walk", seed=3)
+    assert torch.equal(
+        first, node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "random_walk", seed=3)
+    )
+    for i, graph in enumerate(graphs):
+        ranks = first[batch.ptr[i] : batch.ptr[i + 1]]
+        assert sorted(ranks.tolist()) == list(range(graph.number_of_nodes()))
+        degree = dict(graph.degree())
+        assert int(torch.argmin(ranks)) == min(graph, key=lambda n: (-degree[n], n))
+
+
+def test_random_walk_ordering_puts_unreached_nodes_last_in_degree_order():
+    # Component {0, 1, 2} (a path, node 1 has the highest degree) and isolated 3, 4.
+    data = _graph([(0, 1), (1, 2)], 5)
+    ranks = node_ranks(data.edge_index, None, 5, "random_walk", seed=0, walk_length=50)
+    assert ranks[1] == 0 and sorted(ranks[:3].tolist()) == [0, 1, 2]
+    assert ranks[3:].tolist() == [3, 4]
