@@ -1,7 +1,17 @@
 """Layers that drop into any PyG model: they take ``(x, edge_index)`` like PyG's convolutions."""
 
 from .gcn import GCNConv, normalized_adjacency
+from .readout import LSTMReadout, PoolReadout, Set2SetReadout, make_readout
 from .sage import SAGEConv
 from .sequence import SequenceEncoder
 
-__all__ = ["GCNConv", "SAGEConv", "SequenceEncoder", "normalized_adjacency"]
+__all__ = [
+    "GCNConv",
+    "LSTMReadout",
+    "PoolReadout",
+    "SAGEConv",
+    "SequenceEncoder",
+    "Set2SetReadout",
+    "make_readout",
+    "normalized_adjacency",
+]

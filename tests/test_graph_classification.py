@@ -1,0 +1,139 @@
+"""GraphClassifier, the structure-agnostic baseline, GraphClassificationTask and k-fold CV."""
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from graphseq.models import GraphClassifier, StructureAgnosticBaseline
+from graphseq.nn.readout import add_node_ranks
+from graphseq.train import GraphClassificationTask, Trainer, cross_validate, stratified_folds
+
+
+def _toy_graphs(count=40, seed=0):
+    """Cycles (label 0) and stars (label 1) of 4-9 nodes with constant features: only the
+    structure tells them apart, so a structure-agnostic model cannot beat chance by much."""
+    generator = torch.Generator().manual_seed(seed)
+    graphs = []
+    for i in range(count):
+        n = int(torch.randint(4, 10, (1,), generator=generator))
+        if i % 2 == 0:
+            edges = [(j, (j + 1) % n) for j in range(n)]
+        else:
+            edges = [(0, j) for j in range(1, n)]
+        edge_index = torch.tensor(edges).t()
+        edge_index = torch.cat([edge_index, edge_index.flip(0)], 1)
+        graphs.append(Data(x=torch.ones(n, 2), edge_index=edge_index, y=torch.tensor([i % 2])))
+    return graphs
+
+
+@pytest.mark.parametrize("readout", ["lstm", "mean", "sum", "max", "set2set"])
+def test_graph_classifier_gives_logits_per_graph(readout):
+    batch = Batch.from_data_list(_toy_graphs(6))
+    model = GraphClassifier(2, 3, 16, 2, readout=readout)
+    logits = model(batch.x, batch.edge_index, batch.batch, num_graphs=batch.num_graphs)
+    assert logits.shape == (6, 3)
+
+
+def test_graph_classifier_rejects_a_wrong_feature_size():
+    model = GraphClassifier(5, 2, 8)
+    with pytest.raises(
+        ValueError,
+        match="x has 2 features per node but the GraphClassifier was built with in_channels=5",
+    ):
+        model(torch.ones(3, 2), torch.zeros(2, 0, dtype=torch.long))
+
+
+def test_task_rejects_a_model_built_for_other_features_and_mixed_feature_sizes():
+    graphs = _toy_graphs(4)
+    task = GraphClassificationTask(graphs, {"train": [0, 1], "val": [2, 3]})
+    with pytest.raises(ValueError, match="the model expects 7 node features but the graphs have 2"):
+        Trainer(GraphClassifier(7, 2, 8), task, max_epochs=1, progress=False)
+    graphs[3].x = torch.ones(graphs[3].num_nodes, 3)
+    with pytest.raises(ValueError, match="graph 3 has 3 node features but graph 0 has 2"):
+        GraphClassificationTask(graphs, {"train": [0, 1]})
+
+
+def test_task_rejects_empty_graphs_and_bad_splits():
+    graphs = _toy_graphs(4)
+    graphs[2] = Data(
+        x=torch.ones(0, 2), edge_index=torch.zeros(2, 0, dtype=torch.long), y=torch.tensor([0])
+    )
+    with pytest.raises(ValueError, match="graph 2 has zero nodes"):
+        GraphClassificationTask(graphs, {"train": [0, 1]})
+    with pytest.raises(
+        ValueError, match="split 'val' holds graph index 9 .* the dataset has 4 graphs"
+    ):
+        GraphClassificationTask(_toy_graphs(4), {"train": [0], "val": [9]})
+    with pytest.raises(ValueError, match="splits has no 'train' entry"):
+        GraphClassificationTask(_toy_graphs(4), {"val": [0]})
+
+
+def test_lstm_readout_classifier_learns_structure_the_baseline_cannot():
+    graphs = add_node_ranks(_toy_graphs(60), "bfs")
+    splits = {"train": list(range(40)), "val": list(range(40, 60))}
+    accuracies = {}
+    for name, model in {
+        "lstm": GraphClassifier(2, 2, 16, 2, readout="lstm", ordering="bfs", dropout=0.0),
+        "baseline": StructureAgnosticBaseline(2, 2, 16, dropout=0.0),
+    }.items():
+        trainer = Trainer(
+            model,
+            GraphClassificationTask(graphs, splits, batch_size=16),
+            max_epochs=40,
+            lr=0.01,
+            seed=0,
+            progress=False,
+        ).fit()
+        accuracies[name] = trainer.evaluate(("val",))["val_acc"]
+    assert accuracies["lstm"] >= 0.95
+    # Same feature sums are possible for a cycle and a star (n nodes each): no perfect baseline.
+    assert accuracies["baseline"] < accuracies["lstm"]
+
+
+def test_stratified_folds_partition_the_graphs_and_keep_class_balance():
+    labels = torch.tensor([0] * 30 + [1] * 20)
+    splits = stratified_folds(labels, 5, seed=3)
+    tests = torch.cat([s["test"] for s in splits])
+    assert sorted(tests.tolist()) == list(range(50))
+    for split in splits:
+        parts = [set(split[k].tolist()) for k in ("train", "val", "test")]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert len(parts[0] | parts[1] | parts[2]) == 50
+        assert labels[split["test"]].sum() == 4  # 20 positives / 5 folds
+    again = stratified_folds(labels, 5, seed=3)
+    assert all(torch.equal(a["val"], b["val"]) for a, b in zip(splits, again, strict=True))
+    with pytest.raises(ValueError, match="the smallest class has 20 graphs, fewer than folds=25"):
+        stratified_folds(labels, 25)
+
+
+def test_cross_validation_is_reproducible():
+    graphs = _toy_graphs(30)
+
+    def run():
+        return cross_validate(
+            graphs,
+            lambda: GraphClassifier(2, 2, 8, 2, readout="lstm"),
+            folds=3,
+            seed=1,
+            max_epochs=3,
+            batch_size=8,
+            progress=False,
+        )
+
+    first, second = run(), run()
+    assert len(first["test_acc"]) == 3
+    assert first["test_acc"] == second["test_acc"]
+    assert first["val_acc"] == second["val_acc"]
+    assert first["mean"] == pytest.approx(sum(first["test_acc"]) / 3)
+
+
+def test_graph_store_select_matches_pyg_collation():
+    from graphseq.train.graph_classification import GraphStore
+
+    graphs = add_node_ranks(_toy_graphs(12), "degree")
+    ids = torch.tensor([7, 2, 11, 3])
+    mine = GraphStore(graphs).select(ids)
+    pyg = Batch.from_data_list([graphs[i] for i in ids.tolist()])
+    for name in ("x", "edge_index", "batch", "node_rank"):
+        assert torch.equal(getattr(mine, name), getattr(pyg, name)), name
+    assert torch.equal(mine.y, pyg.y) and mine.num_graphs == 4
