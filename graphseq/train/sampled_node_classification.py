@@ -36,7 +36,8 @@ class SampledNodeClassificationTask(NodeClassificationTask):
             else ``data.edge_index``). In the inductive setting, set
             ``task.eval_edge_index = data.edge_index`` after training to score the test nodes
             on the full graph (and build the model with ``cached=False``).
-        masks, multilabel: as :class:`NodeClassificationTask`.
+        masks: as :class:`NodeClassificationTask`.
+        multilabel: as :class:`NodeClassificationTask`.
     """
 
     def __init__(

@@ -55,7 +55,9 @@ class UnsupervisedSAGETask(Task):
     Args:
         data: PyG ``Data`` with ``x`` (dense or sparse; None: node ids are passed, for a model
             with learned node embeddings) and ``edge_index``.
-        walk_length, walks_per_node, window: the positive pairs.
+        walk_length: nodes per walk for the positive pairs.
+        walks_per_node: walks started from every training node per epoch.
+        window: largest distance along a walk between the two nodes of a positive pair.
         num_negatives: ``Q``.
         batch_size: positive pairs per step.
         fanouts: None computes the embeddings of a batch's nodes on the full (training) graph;

@@ -38,7 +38,8 @@ class WalkNodeClassificationTask(Task):
     Args:
         data: PyG ``Data`` with ``edge_index``, ``y [N]``, masks, and ``x`` (or None for a
             feature-free model).
-        walks_per_node, walk_length: ``K`` walks of ``L`` nodes per target node.
+        walks_per_node: ``K``, walks per target node.
+        walk_length: ``L``, nodes per walk (the target included).
         batch_size: target nodes per training batch.
         eval_seed: seed of the evaluation walks.
         use_features: pass ``data.x`` to the model (False: ``x=None``, learned embeddings).
