@@ -282,7 +282,7 @@ def plot(result: dict, path: Path) -> None:
     left.set_title(
         f"accuracy vs T (mean ± std and single runs, {len(result['config']['seeds'])} seeds)"
     )
-    left.legend()
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, fontsize=8, frameon=False)
     length = result["gradient_T"]
     for name in dict.fromkeys(r["model"] for r in runs):
         curve = mean_curve(runs, name, length, "gradient_norm_init")
@@ -294,7 +294,7 @@ def plot(result: dict, path: Path) -> None:
     right.set_title("gradient reaching each input step, at initialisation")
     right.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
