@@ -27,7 +27,8 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The real raw data. Under CI a missing data directory is a failure, not a skip."""
-    root = Path(os.environ.get("GRAPHSEQ_DATA") or _DEFAULT_DATA)
+    # Absolute, because some tests change the working directory (GRAPHSEQ_DATA may be relative).
+    root = Path(os.environ.get("GRAPHSEQ_DATA") or _DEFAULT_DATA).resolve()
     if not (root / "Planetoid" / "Cora" / "raw").is_dir():
         message = f"real data not found at {root}; set GRAPHSEQ_DATA to the shared data directory"
         if os.environ.get("CI") == "true":
