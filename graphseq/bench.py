@@ -56,6 +56,28 @@ def register_bench_model(model: BenchModel) -> None:
     BENCH_MODELS[model.name] = model
 
 
+def _with_normalized_sparse_features(data, identity_if_missing: bool = True):
+    """A copy of ``data`` with row-normalized sparse features (Kipf & Welling's preprocessing);
+    a graph without features gets the identity (one-hot node ids) unless told otherwise."""
+    data = data.clone()
+    if data.x is None:
+        if not identity_if_missing:
+            return data
+        data.x = torch.eye(data.num_nodes)
+    x = data.x.to_dense() if data.x.is_sparse else data.x
+    data.x = (x / x.sum(1, keepdim=True).clamp(min=1e-12)).to_sparse()
+    return data
+
+
+def _result(trainer) -> dict:
+    """What a bench entry reports from a finished Trainer."""
+    return {
+        "test_acc": trainer.test()["test_acc"],
+        "epoch_time": trainer.epoch_time_,
+        "epochs": trainer.epoch_,
+    }
+
+
 def _run_gcn(data, seed: int, epochs: int = 200) -> dict:
     """Kipf & Welling's setting: 2 layers, 16 hidden, dropout 0.5, Adam lr 0.01, weight decay
     5e-4 on the first layer, row-normalized sparse features, early stopping on the validation
@@ -64,11 +86,7 @@ def _run_gcn(data, seed: int, epochs: int = 200) -> dict:
     from .seed import seed_everything
     from .train import NodeClassificationTask, Trainer
 
-    data = data.clone()
-    if data.x is None:
-        data.x = torch.eye(data.num_nodes)
-    x = data.x.to_dense() if data.x.is_sparse else data.x
-    data.x = (x / x.sum(1, keepdim=True).clamp(min=1e-12)).to_sparse()
+    data = _with_normalized_sparse_features(data)
     seed_everything(seed)
     model = GCN(data.num_features, 16, int(data.y.max()) + 1, dropout=0.5, cached=True)
     optimizer = torch.optim.Adam(
@@ -87,11 +105,7 @@ def _run_gcn(data, seed: int, epochs: int = 200) -> dict:
         seed=seed,
         progress=False,
     ).fit()
-    return {
-        "test_acc": trainer.test()["test_acc"],
-        "epoch_time": trainer.epoch_time_,
-        "epochs": trainer.epoch_,
-    }
+    return _result(trainer)
 
 
 register_bench_model(
@@ -118,11 +132,7 @@ def _run_graphsage(aggregator: str, data, seed: int, epochs: int = 200) -> dict:
     from .seed import seed_everything
     from .train import NodeClassificationTask, Trainer
 
-    data = data.clone()
-    if data.x is None:
-        data.x = torch.eye(data.num_nodes)
-    x = data.x.to_dense() if data.x.is_sparse else data.x
-    data.x = (x / x.sum(1, keepdim=True).clamp(min=1e-12)).to_sparse()
+    data = _with_normalized_sparse_features(data)
     seed_everything(seed)
     options = {"aggregator_channels": 64} if aggregator in ("pool", "lstm") else {}
     model = GraphSAGE(
@@ -144,11 +154,7 @@ def _run_graphsage(aggregator: str, data, seed: int, epochs: int = 200) -> dict:
         seed=seed,
         progress=False,
     ).fit()
-    return {
-        "test_acc": trainer.test()["test_acc"],
-        "epoch_time": trainer.epoch_time_,
-        "epochs": trainer.epoch_,
-    }
+    return _result(trainer)
 
 
 for _aggregator in ("mean", "gcn", "pool", "lstm"):
@@ -212,11 +218,8 @@ def _run_walkrnn(data, seed: int, epochs: int = 200) -> dict:
     from .train import Trainer
     from .train.walk_node_classification import WalkNodeClassificationTask
 
-    data = data.clone()
     use_features = data.x is not None
-    if use_features:
-        x = data.x.to_dense() if data.x.is_sparse else data.x
-        data.x = (x / x.sum(1, keepdim=True).clamp(min=1e-12)).to_sparse()
+    data = _with_normalized_sparse_features(data, identity_if_missing=False)
     seed_everything(seed)
     model = WalkRNN(
         data.num_features if use_features else None,
@@ -238,11 +241,7 @@ def _run_walkrnn(data, seed: int, epochs: int = 200) -> dict:
         seed=seed,
         progress=False,
     ).fit()
-    return {
-        "test_acc": trainer.test()["test_acc"],
-        "epoch_time": trainer.epoch_time_,
-        "epochs": trainer.epoch_,
-    }
+    return _result(trainer)
 
 
 register_bench_model(
