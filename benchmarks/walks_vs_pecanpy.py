@@ -19,7 +19,8 @@ Walk timings (best of ``--repeats``) are reported three ways for PecanPy: ``simu
 (its public walk API: compiles its numba kernel, walks, maps indices to string node ids -- what
 a PecanPy user waits for), and its numba kernel alone with the compiled kernel reused (the
 lower bound of its walk cost). graphseq's time is ``random_walks`` returning the
-``LongTensor``. End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk
+``LongTensor``, and, to compare with ``simulate_walks``'s gensim-ready token lists, the same walks
+written as the gensim corpus file that ``DeepWalk`` trains from (``write_walk_corpus``). End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk
 protocol (one-vs-rest logistic regression, top-k) at 10/50/90% labelled over ``--splits``
 random splits.
 """
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +58,11 @@ def parse_args(argv=None):
         help="PecanPy modes run end to end (comma-separated; SparseOTF adds its slow walks)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--note",
+        default="2-core machine, no other benchmark running",
+        help="what else ran on the machine (printed under the tables)",
+    )
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     return parser.parse_args(argv)
@@ -107,6 +115,8 @@ def main(argv=None) -> int:
 
     import graphseq
     from graphseq import CSRGraph, DeepWalk, load_dataset, random_walks
+    from graphseq.models.skipgram import write_walk_corpus
+    from graphseq.walks import iter_random_walks
 
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -137,7 +147,8 @@ def main(argv=None) -> int:
         "numba": numba.__version__,
         "gensim": gensim.__version__,
         "python": platform.python_version(),
-        "note": "shared 2-core machine: other jobs ran at the same time; compare ratios only",
+        "load_average_at_start": os.getloadavg(),
+        "note": args.note,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -159,6 +170,16 @@ def main(argv=None) -> int:
     results["walks"]["graphseq random_walks"] = _best(times)
     log(f"graphseq random_walks {walks.shape}: {results['walks']['graphseq random_walks']}")
     del walks
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeats):
+            begin = time.perf_counter()
+            chunks = iter_random_walks(graph, nodes, args.walks_per_node, seed=args.seed)
+            write_walk_corpus(chunks, Path(tmp) / "walks.txt", graph.num_nodes)
+            times.append(time.perf_counter() - begin)
+    name = "graphseq random_walks + gensim corpus file (what DeepWalk trains from)"
+    results["walks"][name] = _best(times)
+    log(f"{name}: {results['walks'][name]}")
 
     def time_pecanpy_walks(mode: str, repeats: int) -> None:
         pgraph = _pecanpy_graph(mode, adjacency, args.threads, args.seed)
@@ -258,8 +279,13 @@ def format_markdown(results: dict) -> str:
     lines += [
         "",
         f"{s['probe']}. graphseq {env['graphseq']}, PecanPy {env['pecanpy']}, torch "
-        f"{env['torch']}, numba {env['numba']}, gensim {env['gensim']}; {env['note']}; "
-        f"{results['date']}.",
+        f"{env['torch']}, numba {env['numba']}, gensim {env['gensim']}; {env['note']}"
+        + (
+            f" (load average {env['load_average_at_start'][0]:.1f} at start)"
+            if "load_average_at_start" in env
+            else ""
+        )
+        + f"; {results['date']}.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,6 +1,6 @@
 """``graphseq bench``: node classification over several seeds, published numbers beside ours.
 
-Models are registered in :data:`BENCH_MODELS` with :func:`register_bench_model`; each entry knows
+Models are registered in `BENCH_MODELS` with `register_bench_model`; each entry knows
 how to train and score itself on a dataset for one seed, and which number its paper published.
 """
 

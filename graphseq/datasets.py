@@ -4,7 +4,7 @@ Where raw files are looked for, in order:
 
 1. the ``root`` argument;
 2. the directory in the ``GRAPHSEQ_DATA`` environment variable;
-3. the user cache, ``<cache>/data`` (see :func:`cache_dir`).
+3. the user cache, ``<cache>/data`` (see `cache_dir`).
 
 Each of these is a *data directory* laid out like ``shared/data`` (``Planetoid/Cora/raw/...``,
 ``TUDataset/MUTAG/raw/...``, ``BlogCatalog/blogcatalog.mat``, ...). Raw files are only read:
@@ -299,7 +299,7 @@ _DATASETS = _register()
 
 
 def dataset_names() -> list[str]:
-    """Names accepted by :func:`load_dataset`."""
+    """Names accepted by `load_dataset`."""
     return [info.name for info in _DATASETS.values()]
 
 
@@ -341,7 +341,7 @@ def load_dataset(
     sparse_features: bool = False,
     **options,
 ):
-    """Load a dataset by name (case-insensitive; see :func:`dataset_names`).
+    """Load a dataset by name (case-insensitive; see `dataset_names`).
 
     Args:
         name: e.g. ``"Cora"``, ``"BlogCatalog"``, ``"MUTAG"``, ``"KarateClub"``, ``"Synthetic"``.
@@ -350,7 +350,7 @@ def load_dataset(
             preprocessing); node datasets only.
         sparse_features: return ``x`` as a sparse COO tensor (bag-of-words features are about 1%
             non-zero, and graphseq's layers multiply them without densifying).
-        **options: only for ``"Synthetic"``: the arguments of :func:`make_community_graph`.
+        **options: only for ``"Synthetic"``: the arguments of `make_community_graph`.
 
     Returns:
         ``torch_geometric.data.Data`` for node datasets (``x [N, F]`` or None, ``edge_index [2, E]``,

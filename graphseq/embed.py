@@ -4,7 +4,7 @@
     graphseq embed node2vec --dataset Cora --p 0.25 --q 4 --out cora.npy
 
 The output format follows the file suffix (``.npy``, ``.pt``, anything else word2vec text);
-see :mod:`graphseq.models.embedding_io`.
+see `graphseq.models.embedding_io`.
 """
 
 from __future__ import annotations

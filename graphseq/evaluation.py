@@ -2,13 +2,13 @@
 
 Two protocols:
 
-* :func:`linear_probe` -- the DeepWalk / node2vec protocol: shuffle the nodes, train a
+* `linear_probe` -- the DeepWalk / node2vec protocol: shuffle the nodes, train a
   one-vs-rest logistic regression on the first ``fraction`` of them, score micro- and macro-F1
   on the rest; repeat over several random splits and several fractions. For multi-label data
   each test node gets as many predicted labels as it truly has (the top-k labels by predicted
   probability, ``k`` = its true label count), exactly as DeepWalk's ``scoring.py`` does.
   Single-label data (``y [N]`` class ids) predict the most probable class.
-* :func:`probe_split` -- one given split (e.g. the Planetoid masks): accuracy, micro/macro-F1.
+* `probe_split` -- one given split (e.g. the Planetoid masks): accuracy, micro/macro-F1.
 
 The classifier defaults mirror DeepWalk's ``scoring.py``: ``LogisticRegression(C=1.0)`` with
 the liblinear solver (scikit-learn's default when it was written), one-vs-rest.

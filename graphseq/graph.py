@@ -100,8 +100,8 @@ def validate_edge_index(
 class CSRGraph:
     """A graph in CSR form (see the module docstring for the layout).
 
-    Build one with :meth:`from_edge_index`, :meth:`from_data`, :meth:`from_networkx`,
-    :meth:`from_scipy` or :meth:`from_any`; the constructor trusts its arguments.
+    Build one with `from_edge_index`, `from_data`, `from_networkx`,
+    `from_scipy` or `from_any`; the constructor trusts its arguments.
     """
 
     indptr: torch.Tensor

@@ -5,7 +5,7 @@ hop samples exactly ``fanout`` neighbours per node, so one layer of a mini-batch
 tensor ``[num_targets, fanout]``; mean, max and LSTM aggregation are then a reduction over the
 second axis, with no sort, scatter or padding.
 
-Layout of a :class:`MiniBatch` (``B`` seeds, fan-outs ``[f_1, ..., f_K]``, ``f_1`` for the first
+Layout of a `MiniBatch` (``B`` seeds, fan-outs ``[f_1, ..., f_K]``, ``f_1`` for the first
 hop from the seeds, as PyG's ``NeighborLoader(num_neighbors=[25, 10])``):
 
 * hop ``k`` turns the node list ``nodes_{k-1}`` (``nodes_0`` = seeds) into
@@ -32,7 +32,7 @@ Nodes with fewer neighbours than the fan-out:
 
 Neighbours of ``v`` are ``graph.indices[graph.indptr[v]:graph.indptr[v+1]]`` of the CSR view. For
 a PyG ``edge_index`` (or ``Data``) the sampler builds that view over *incoming* edges, so it
-samples exactly the nodes that :class:`graphseq.nn.SAGEConv` aggregates over
+samples exactly the nodes that `graphseq.nn.SAGEConv` aggregates over
 (``edge_index[0] -> edge_index[1]``); for undirected graphs in- and out-neighbours are the same.
 """
 
@@ -108,7 +108,7 @@ class MiniBatch:
     Attributes:
         n_id: ``LongTensor [N_0]`` global ids of the first layer's input rows; the seeds are
             ``n_id[:batch_size]``.
-        blocks: one :class:`Block` per layer, first layer first.
+        blocks: one `Block` per layer, first layer first.
         batch_size: number of seeds ``B`` (the rows the last layer outputs).
     """
 
@@ -183,14 +183,14 @@ class NeighborSampler:
     """Fixed-fan-out neighbour sampler over a CSR graph (pure PyTorch, vectorized).
 
     Args:
-        graph: a :class:`~graphseq.graph.CSRGraph` (its out-neighbours are sampled), or a PyG
+        graph: a `CSRGraph` (its out-neighbours are sampled), or a PyG
             ``Data``/``edge_index`` (in-neighbours are sampled, matching message passing).
         fanouts: neighbours per node for each hop, first hop (from the seeds) first; e.g.
             ``[25, 10]``. Each must be >= 1.
         replace: sample with replacement (default, as the paper) or without.
         deduplicate: keep each node once per hop (smaller inputs for the first layer on dense
             graphs, at the cost of a ``torch.unique`` per hop) instead of the contiguous layout.
-        seed: seed of the sampler's own generator (used when :meth:`sample` gets none).
+        seed: seed of the sampler's own generator (used when `sample` gets none).
 
     Example::
 
@@ -297,7 +297,7 @@ class NeighborSampler:
         return seeds
 
     def sample(self, seeds, generator: torch.Generator | None = None) -> MiniBatch:
-        """The :class:`MiniBatch` of ``seeds`` (distinct node ids ``[B]`` or a bool mask)."""
+        """The `MiniBatch` of ``seeds`` (distinct node ids ``[B]`` or a bool mask)."""
         seeds = self._check_seeds(seeds)
         generator = generator or self.generator
         nodes = seeds
@@ -384,7 +384,7 @@ def walk_cooccurrence_pairs(walks: torch.Tensor, window: int = 1) -> torch.Tenso
     """Positive ``(u, v)`` pairs of nodes at most ``window`` steps apart on a walk.
 
     Args:
-        walks: ``LongTensor [num_walks, walk_length]`` (e.g. from :func:`graphseq.walks.random_walks`);
+        walks: ``LongTensor [num_walks, walk_length]`` (e.g. from `graphseq.walks.random_walks`);
             entries < 0 (padding of walks stuck at a sink) are ignored.
         window: maximum distance along the walk.
 

@@ -3,8 +3,8 @@
 * Digit palindromes (UvA Deep Learning, assignment 2): a palindrome ``x_1 .. x_T`` of digits has
   ``x_T = x_1``, so predicting the last digit from the first ``T - 1`` needs a memory of ``T - 1``
   steps; chance is 10%.
-* Character text for language models: :func:`load_text` (Anna Karenina by default) and
-  :class:`CharVocabulary` (characters <-> ids).
+* Character text for language models: `load_text` (Anna Karenina by default) and
+  `CharVocabulary` (characters <-> ids).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class CharVocabulary:
 
     Args:
         characters: the characters, in id order (duplicates are an error); build one from a
-            corpus with :meth:`from_text` (sorted distinct characters).
+            corpus with `from_text` (sorted distinct characters).
     """
 
     def __init__(self, characters: Iterable[str]):

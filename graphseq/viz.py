@@ -1,10 +1,10 @@
 """Pictures of what was learned: 2-D embedding scatter plots and training curves.
 
-* :func:`project_2d` reduces ``[N, D]`` embeddings to ``[N, 2]`` with t-SNE, PCA or UMAP (seeded).
-* :func:`plot_embeddings` draws them coloured by class, with a legend of class names.
-* :func:`embedding_html` writes the same scatter as one self-contained HTML file (inline SVG;
+* `project_2d` reduces ``[N, D]`` embeddings to ``[N, 2]`` with t-SNE, PCA or UMAP (seeded).
+* `plot_embeddings` draws them coloured by class, with a legend of class names.
+* `embedding_html` writes the same scatter as one self-contained HTML file (inline SVG;
   hovering a point shows its node id and label; no server, no network, no JavaScript library).
-* :func:`plot_history` draws a :class:`~graphseq.train.Trainer`'s per-epoch history.
+* `plot_history` draws a `Trainer`'s per-epoch history.
 
 matplotlib is imported lazily and always with the non-interactive ``Agg`` backend unless the user
 already chose one, so plotting works on machines without a display.
@@ -140,7 +140,7 @@ def plot_embeddings(
         embeddings: ``[N, D]`` tensor or array (row i = node i).
         labels: ``[N]`` class ids, ``[N, L]`` multi-hot (then ``label_index`` picks the label to
             colour by), or None for one colour.
-        method: ``"tsne"``, ``"pca"`` or ``"umap"`` (see :func:`project_2d`).
+        method: ``"tsne"``, ``"pca"`` or ``"umap"`` (see `project_2d`).
         class_names: names for the legend, indexed by class id.
         show_ids: write node ids beside the points; default only for graphs of <= 60 nodes.
         seed: seeds the layout.

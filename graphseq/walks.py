@@ -1,4 +1,4 @@
-"""Random walks on a :class:`~graphseq.graph.CSRGraph`, vectorized over all walkers.
+"""Random walks on a `CSRGraph`, vectorized over all walkers.
 
 Two kinds of walk:
 
@@ -374,7 +374,7 @@ def _walk_chunk(
 
 # ---------------------------------------------------------------------------- public API
 def num_walks(graph, walks_per_node: int, start_nodes=None) -> int:
-    """How many walks :func:`random_walks` returns: ``walks_per_node * len(start_nodes)``."""
+    """How many walks `random_walks` returns: ``walks_per_node * len(start_nodes)``."""
     walks_per_node = _check_positive_int("walks_per_node", walks_per_node)
     graph = CSRGraph.from_any(graph)
     count = graph.num_nodes if start_nodes is None else torch.as_tensor(start_nodes).numel()
@@ -434,9 +434,9 @@ def iter_random_walks(
     chunk_size: int | None = None,
     num_threads: int | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Like :func:`random_walks`, but yields the walks in chunks of at most ``chunk_size`` rows.
+    """Like `random_walks`, but yields the walks in chunks of at most ``chunk_size`` rows.
 
-    Concatenating the chunks gives exactly what :func:`random_walks` returns for the same
+    Concatenating the chunks gives exactly what `random_walks` returns for the same
     arguments. Use it when the whole walk set does not fit in memory (e.g. to stream walks to
     a corpus file): at most about ``2 * num_threads`` chunks are held at once.
     """
@@ -477,7 +477,7 @@ def random_walks(
     """Random walks from every node (or from ``start_nodes``), ``walks_per_node`` times each.
 
     Args:
-        graph: a :class:`CSRGraph`, PyG ``Data``, ``edge_index [2, E]``, networkx graph or scipy
+        graph: a `CSRGraph`, PyG ``Data``, ``edge_index [2, E]``, networkx graph or scipy
             sparse adjacency. Edge weights, where present, make steps weight-proportional.
         walk_length: nodes per walk, including the start node (``>= 1``).
         walks_per_node: walks started at each start node (``>= 1``).
@@ -490,7 +490,7 @@ def random_walks(
         dead_end: ``"stop"`` pads a walk that reaches a node without out-edges with ``-1``;
             ``"stay"`` repeats that node (see the module docstring).
         chunk_size: walks per chunk, the unit of work and of seeding (default
-            :data:`DEFAULT_CHUNK_SIZE`); part of what the seed reproduces.
+            `DEFAULT_CHUNK_SIZE`); part of what the seed reproduces.
         num_threads: chunks walked at the same time, one Python thread each (default:
             ``torch.get_num_threads()``). The result does not depend on it.
 

@@ -1,4 +1,4 @@
-"""Complete models built from :mod:`graphseq.nn`."""
+"""Complete models built from `graphseq.nn`."""
 
 from .char_rnn import CharRNN
 from .deepwalk import DeepWalk, Node2Vec

@@ -1,10 +1,10 @@
-"""A character-level language model (embedding -> :class:`~graphseq.nn.SequenceEncoder` ->
+"""A character-level language model (embedding -> `SequenceEncoder` ->
 softmax over characters) and text generation from it: greedy decoding, temperature sampling
 and top-k sampling.
 
-The model carries its :class:`~graphseq.sequences.CharVocabulary` and its constructor
+The model carries its `CharVocabulary` and its constructor
 arguments in its ``state_dict`` (``_extra_state``), so a Trainer checkpoint alone rebuilds it:
-:meth:`CharRNN.from_checkpoint`.
+`CharRNN.from_checkpoint`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class CharRNN(nn.Module):
     """Next-character model: ``P(x_{t+1} | x_1..x_t) = softmax(W h_t + b)``.
 
     Args:
-        vocabulary: the characters (a :class:`CharVocabulary` or a string of distinct
+        vocabulary: the characters (a `CharVocabulary` or a string of distinct
             characters).
         hidden_size: LSTM units per layer.
         num_layers: stacked recurrent layers.
@@ -209,7 +209,7 @@ def train_char_rnn(
     progress: bool | None = None,
     callbacks=(),
 ):
-    """Train a :class:`CharRNN` on ``text`` with truncated BPTT through the common Trainer.
+    """Train a `CharRNN` on ``text`` with truncated BPTT through the common Trainer.
 
     The text is split into train / val / test (the last ``test_fraction``, held out); an epoch
     is ``steps_per_epoch`` TBPTT windows of ``seq_len`` characters in ``batch_size`` streams;

@@ -45,14 +45,14 @@ class DeepWalk:
         seed: seeds the walks, their order and gensim; same seed and ``workers=1``, same
             embeddings.
         corpus: ``"auto"`` (a corpus file for large walk sets -- at least
-            :data:`~graphseq.models.skipgram.CORPUS_FILE_MIN_TOKENS` nodes in all -- so that
+            `CORPUS_FILE_MIN_TOKENS` nodes in all -- so that
             workers scale and memory stays small), ``"file"`` or ``"memory"``.
         shuffle_walks: present the walks to skip-gram in random order (DeepWalk shuffles the
             nodes in each pass) rather than grouped pass by pass.
-        dead_end: what a walk does at a node without out-edges (see :mod:`graphseq.walks`).
+        dead_end: what a walk does at a node without out-edges (see `graphseq.walks`).
         progress: tqdm bars for walking and training (default: only on a terminal).
 
-    Attributes (after :meth:`fit`):
+    Attributes (after `fit`):
         embeddings_: ``FloatTensor [num_nodes, dimensions]``; row ``i`` is node ``i``. A node
             that occurs in no walk of 2 or more nodes (an isolated node; with directed graphs,
             a node no walk reaches that has no out-edges) has a zero row.
@@ -171,7 +171,7 @@ class DeepWalk:
         """Learn the embeddings of ``data``'s nodes; returns ``self``.
 
         Args:
-            data: a PyG ``Data``, ``edge_index [2, E]``, :class:`CSRGraph`, networkx graph or
+            data: a PyG ``Data``, ``edge_index [2, E]``, `CSRGraph`, networkx graph or
                 scipy sparse adjacency. Undirected graphs need both edge directions (PyG's
                 convention; networkx/scipy inputs are converted accordingly).
             y: ignored (scikit-learn compatibility).
@@ -252,7 +252,7 @@ class DeepWalk:
         return self.fit(data).embeddings_
 
     def save_embeddings(self, path, format: str | None = None) -> None:
-        """Save ``embeddings_`` (word2vec text, ``.npy`` or ``.pt``; see :func:`save_embeddings`)."""
+        """Save ``embeddings_`` (word2vec text, ``.npy`` or ``.pt``; see `save_embeddings`)."""
         self._check_fitted()
         save_embeddings(self.embeddings_, path, format=format)
 
@@ -268,7 +268,7 @@ class Node2Vec(DeepWalk):
         q: in-out parameter (``> 0``): weight ``1/q`` for moving away from the previous node
             (``q < 1`` explores outward like DFS, ``q > 1`` stays local like BFS).
 
-    The other arguments are :class:`DeepWalk`'s.
+    The other arguments are `DeepWalk`'s.
     """
 
     def __init__(

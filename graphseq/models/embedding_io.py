@@ -2,7 +2,7 @@
 
 The word2vec text format is what DeepWalk, node2vec and gensim write: a header line
 ``"<num_nodes> <dimensions>"``, then one line per node, ``"<node id> <v_1> ... <v_d>"``. Here
-node ids are the integers ``0 .. N-1`` and :func:`load_embeddings` puts each line in the row of
+node ids are the integers ``0 .. N-1`` and `load_embeddings` puts each line in the row of
 its id, so files from other tools (any line order, missing nodes) load too.
 """
 
@@ -57,7 +57,7 @@ def save_embeddings(embeddings, path, format: str | None = None) -> None:
 
 
 def load_embeddings(path, format: str | None = None, num_nodes: int | None = None) -> torch.Tensor:
-    """Read embeddings written by :func:`save_embeddings` (or by DeepWalk/node2vec/gensim).
+    """Read embeddings written by `save_embeddings` (or by DeepWalk/node2vec/gensim).
 
     For the word2vec text format, node ids must be integers; row ``i`` of the result is node
     ``i``, and ids missing from the file get zero rows. ``num_nodes`` sets the number of rows

@@ -1,4 +1,4 @@
-"""A GCN node classifier built from :class:`graphseq.nn.GCNConv` (Kipf & Welling 2017)."""
+"""A GCN node classifier built from `graphseq.nn.GCNConv` (Kipf & Welling 2017)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class GCN(nn.Module):
         out_channels: classes ``C`` (logits are returned, no softmax).
         num_layers: number of graph convolutions (>= 1).
         dropout: dropout probability.
-        **conv_options: passed to every :class:`GCNConv` (``normalization``, ``cached``, ...).
+        **conv_options: passed to every `GCNConv` (``normalization``, ``cached``, ...).
 
     Shapes: ``x [N, F]`` (dense or sparse), ``edge_index [2, E]`` -> logits ``[N, C]``.
     """

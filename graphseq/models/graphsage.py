@@ -1,5 +1,5 @@
-"""GraphSAGE (Hamilton et al. 2017): stacked :class:`graphseq.nn.SAGEConv` layers, run on the full
-graph or on the sampled blocks of a :class:`graphseq.sampling.MiniBatch`."""
+"""GraphSAGE (Hamilton et al. 2017): stacked `graphseq.nn.SAGEConv` layers, run on the full
+graph or on the sampled blocks of a `graphseq.sampling.MiniBatch`."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ class GraphSAGE(nn.Module):
             algorithm's ``h_v / ||h_v||``); ``normalize_output`` does the same for the output.
         num_nodes: for graphs without features: learn an ``nn.Embedding(num_nodes, in_channels)``
             table and pass node ids (``LongTensor [N]``) as ``x`` (transductive only).
-        **conv_options: passed to every :class:`SAGEConv` (``aggregator_channels``, ``cached``).
+        **conv_options: passed to every `SAGEConv` (``aggregator_channels``, ``cached``).
 
     Calling:
         ``model(x, edge_index)``: full graph, ``x [N, F]`` (dense or sparse) -> ``[N, C]``;
-        ``model(x, blocks)``: ``blocks`` from a :class:`~graphseq.sampling.MiniBatch` (first layer
+        ``model(x, blocks)``: ``blocks`` from a `MiniBatch` (first layer
         first) and ``x`` the features of ``batch.n_id`` -> ``[batch.batch_size, C]``.
     """
 

@@ -1,4 +1,4 @@
-"""A sequence classifier: token ids or features -> :class:`~graphseq.nn.SequenceEncoder` ->
+"""A sequence classifier: token ids or features -> `SequenceEncoder` ->
 linear layer (e.g. the lectures' palindrome task)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class SequenceClassifier(nn.Module):
         num_classes: ``C``.
 
     The other arguments (``hidden_size``, ``cell``, ``num_layers``, ``bidirectional``,
-    ``dropout``, ``output``, ``forget_bias``) are passed to :class:`~graphseq.nn.SequenceEncoder`.
+    ``dropout``, ``output``, ``forget_bias``) are passed to `SequenceEncoder`.
 
     Shapes: ``x`` ``LongTensor [B, T]`` (token ids in ``0..input_size-1``) or
     ``FloatTensor [B, T, F]``, optional ``lengths [B]`` -> logits ``[B, C]``.

@@ -155,7 +155,7 @@ def train_skipgram(
         num_nodes: ``N``.
         settings: the ``Word2Vec`` settings.
         corpus: ``"memory"``, ``"file"`` or ``"auto"`` (file when ``expected_tokens`` is at
-            least :data:`CORPUS_FILE_MIN_TOKENS`).
+            least `CORPUS_FILE_MIN_TOKENS`).
         expected_tokens: walk tokens expected (for ``"auto"``).
         progress: show a tqdm bar over epochs.
         workdir: directory for the temporary corpus file (default: the system's temp dir).

@@ -1,11 +1,11 @@
 """WalkRNN: classify a node from the node features along random walks that start at it.
 
-For every target node, ``K`` random walks of ``L`` nodes start at it (:mod:`graphseq.walks`).
+For every target node, ``K`` random walks of ``L`` nodes start at it (`graphseq.walks`).
 The nodes of each walk are embedded (a linear projection of their features, or a learned
 embedding per node when the graph has none), the walk is read by a
-:class:`~graphseq.nn.SequenceEncoder` from its far end back to the target node (so the final
+`SequenceEncoder` from its far end back to the target node (so the final
 state sits on the target itself), the ``K`` walk vectors are averaged, and a linear layer
-classifies the result. Walks are sampled by the task (:class:`~graphseq.train.
+classifies the result. Walks are sampled by the task (`
 WalkNodeClassificationTask`): fresh every epoch in training, fixed by a seed at evaluation.
 """
 

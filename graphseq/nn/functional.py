@@ -2,7 +2,7 @@
 
 Why not plain autograd: on CPU, PyTorch's backward of ``sparse @ dense`` transposes the sparse
 matrix (a sort of all its entries) on every call, and COO products are an order of magnitude
-slower than CSR ones. :class:`SparseDenseProduct` computes ``A @ B`` with a CSR ``A`` and
+slower than CSR ones. `SparseDenseProduct` computes ``A @ B`` with a CSR ``A`` and
 back-propagates with a cached transpose (or a gather + index_add when no transpose is given).
 Sparse matrices are treated as constants: no gradient flows into their values.
 """
@@ -84,7 +84,7 @@ class SparseDenseProduct(torch.autograd.Function):
 def sparse_dense_product(
     matrix: torch.Tensor, dense: torch.Tensor, matrix_t: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """``matrix @ dense`` with a fast backward; see :class:`SparseDenseProduct`."""
+    """``matrix @ dense`` with a fast backward; see `SparseDenseProduct`."""
     if matrix.layout != torch.sparse_csr:
         matrix = matrix.coalesce().to_sparse_csr() if matrix.is_sparse else matrix.to_sparse_csr()
     if not dense.requires_grad:

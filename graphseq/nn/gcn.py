@@ -87,7 +87,7 @@ def normalized_adjacency(
 
 
 class GCNConv(nn.Module):
-    """Graph convolution ``X' = P X W + b`` with ``P`` from :func:`normalized_adjacency`.
+    """Graph convolution ``X' = P X W + b`` with ``P`` from `normalized_adjacency`.
 
     Args:
         in_channels: input features per node ``F``.

@@ -14,7 +14,7 @@ copied to and from ``torch_geometric.nn.SAGEConv``. The aggregators:
 * ``"gcn"``: ``h_v = σ(W · mean({h_v} ∪ {h_u : u in N(v)}))``, no concatenation (only ``lin_l``);
   on the full graph a node's existing self-loop stands for its ``{v}`` (it is not counted twice,
   as PyG's ``add_remaining_self_loops``);
-* ``"lstm"``: the last hidden state of an LSTM (:class:`~graphseq.nn.SequenceEncoder`) run over
+* ``"lstm"``: the last hidden state of an LSTM (`SequenceEncoder`) run over
   the neighbours in a random order (a fresh permutation at every training forward; in eval mode
   the edge order sorted by target, then source, is used, so inference is deterministic);
 * ``"pool"``: ``h_N(v) = max_{u in N(v)} ReLU(W_pool h_u + b)`` (element-wise max); the root term
@@ -30,7 +30,7 @@ Two ways to call a layer:
   transpose, the target-sorted edge order, the LSTM packing) are built once per call, or once per
   layer with ``cached=True`` (transductive training on a fixed graph);
 * sampled block, ``conv(x, block)``: ``x [block.num_inputs, F]`` holds the layer's input rows
-  (targets first) and ``block`` is a :class:`graphseq.sampling.Block`; aggregation is a reduction of
+  (targets first) and ``block`` is a `graphseq.sampling.Block`; aggregation is a reduction of
   the dense ``[n, fanout, F]`` neighbour tensor, returns ``[block.num_targets, C]``.
 
 Why it is fast: the mean is a CSR sparse-dense product (transform first, aggregate the narrow
@@ -144,7 +144,7 @@ class SAGEConv(nn.Module):
 
     Parameters: ``lin_l`` (``nn.Linear(aggregated, C)``), ``lin_r`` (``nn.Linear(F, C,
     bias=False)``), ``lin_pool`` (``nn.Linear(F, P)``, PyG's ``lin``) and ``lstm`` (a
-    :class:`SequenceEncoder`, its ``nn.LSTM`` is ``lstm.rnn``, PyG's ``aggr_module.lstm``).
+    `SequenceEncoder`, its ``nn.LSTM`` is ``lstm.rnn``, PyG's ``aggr_module.lstm``).
     """
 
     def __init__(

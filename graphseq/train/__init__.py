@@ -1,4 +1,4 @@
-"""Training: one :class:`Trainer` for every model, driven by a :class:`Task`."""
+"""Training: one `Trainer` for every model, driven by a `Task`."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .cross_validation import cross_validate, stratified_folds

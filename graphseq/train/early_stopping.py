@@ -20,7 +20,7 @@ class EarlyStopping:
             weights are still tracked).
         min_delta: the smallest change that counts as an improvement.
 
-    After :meth:`step`, ``best_score``, ``best_epoch`` and ``best_state`` (a CPU copy of the
+    After `step`, ``best_score``, ``best_epoch`` and ``best_state`` (a CPU copy of the
     model's ``state_dict``) describe the best epoch so far.
     """
 

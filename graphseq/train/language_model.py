@@ -68,11 +68,11 @@ def _to(state, device):
 
 class LanguageModelTask(Task):
     """Next-character prediction for a model ``model(ids [B, T], state) -> (logits [B, T, V],
-    state)`` such as :class:`~graphseq.models.CharRNN`.
+    state)`` such as `CharRNN`.
 
     Args:
-        splits: split name -> ``LongTensor [N]`` of character ids (see :func:`split_text` and
-            :meth:`from_text`); ``"train"`` is required.
+        splits: split name -> ``LongTensor [N]`` of character ids (see `split_text` and
+            `from_text`); ``"train"`` is required.
         seq_len: TBPTT window (steps of back-propagation).
         batch_size: parallel streams in training.
         steps_per_epoch: windows per epoch; None = one pass over the training streams.
@@ -148,7 +148,7 @@ class LanguageModelTask(Task):
         **options,
     ) -> LanguageModelTask:
         """Encode ``text`` (vocabulary: its distinct characters unless given) and split it
-        (:func:`split_text`); ``options`` go to the constructor. ``task.vocabulary`` is set."""
+        (`split_text`); ``options`` go to the constructor. ``task.vocabulary`` is set."""
         vocabulary = vocabulary or CharVocabulary.from_text(text)
         ids = vocabulary.encode(text)
         task = cls(split_text(ids, val_fraction, test_fraction), **options)

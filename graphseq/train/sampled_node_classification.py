@@ -16,28 +16,28 @@ class SampledNodeClassificationTask(NodeClassificationTask):
     """Node classification trained on mini-batches of sampled blocks, evaluated on the full graph.
 
     Each epoch shuffles the training nodes, cuts them into batches of ``batch_size`` seeds and
-    samples a :class:`~graphseq.sampling.MiniBatch` around each batch with a
-    :class:`~graphseq.sampling.NeighborSampler` driven by the Trainer's seeded generator (so runs
+    samples a `MiniBatch` around each batch with a
+    `NeighborSampler` driven by the Trainer's seeded generator (so runs
     are reproducible and resumable). The model is called as ``model(x[batch.n_id],
     batch.blocks)`` and must return ``[batch.batch_size, C]`` logits (e.g.
-    :class:`graphseq.models.GraphSAGE`). Evaluation runs ``model(x, edge_index)`` on the whole
-    graph (exact, no sampling noise), like :class:`NodeClassificationTask`.
+    `graphseq.models.GraphSAGE`). Evaluation runs ``model(x, edge_index)`` on the whole
+    graph (exact, no sampling noise), like `NodeClassificationTask`.
 
     Args:
-        data: PyG ``Data`` as for :class:`NodeClassificationTask`. ``x`` may be None: node ids
+        data: PyG ``Data`` as for `NodeClassificationTask`. ``x`` may be None: node ids
             ``arange(N)`` are then passed as ``x`` (for a model with learned node embeddings).
         fanouts: neighbours per hop, first hop first (e.g. ``[25, 10]``); one per model layer.
         batch_size: seeds per mini-batch.
         replace: sample with replacement (the paper) or without.
-        deduplicate: see :class:`~graphseq.sampling.NeighborSampler`.
+        deduplicate: see `NeighborSampler`.
         train_graph: optional ``edge_index`` used for training batches (the inductive setting:
             the graph with the test nodes removed).
-        eval_edge_index: graph used by :meth:`evaluate` (default: ``train_graph`` when given,
+        eval_edge_index: graph used by `evaluate` (default: ``train_graph`` when given,
             else ``data.edge_index``). In the inductive setting, set
             ``task.eval_edge_index = data.edge_index`` after training to score the test nodes
             on the full graph (and build the model with ``cached=False``).
-        masks: as :class:`NodeClassificationTask`.
-        multilabel: as :class:`NodeClassificationTask`.
+        masks: as `NodeClassificationTask`.
+        multilabel: as `NodeClassificationTask`.
     """
 
     def __init__(

@@ -162,7 +162,7 @@ def input_gradient_norms(
     """How strongly the loss reaches back to each time step: ``||d loss / d x_t||``.
 
     ``x_t`` are the float step features the encoder reads: for a model with ``features(x)`` and
-    ``classify_features(features)`` (like :class:`~graphseq.models.SequenceClassifier`, whose
+    ``classify_features(features)`` (like `SequenceClassifier`, whose
     features of token ids are one-hot vectors) the gradient is taken with respect to
     ``features(inputs)``; otherwise ``inputs`` must be float ``[B, T, F]`` and ``model(inputs)``
     is differentiated. A vanilla RNN's gradient at early steps decays exponentially with the

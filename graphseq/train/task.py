@@ -1,11 +1,11 @@
-"""The task interface: what the :class:`~graphseq.train.Trainer` needs to know about a problem.
+"""The task interface: what the `Trainer` needs to know about a problem.
 
 A task owns the data and answers three questions for the Trainer:
 
-* :meth:`Task.train_batches` — what one epoch of training batches is (one full graph, sampled
+* `Task.train_batches` — what one epoch of training batches is (one full graph, sampled
   node blocks, mini-batches of graphs, windows of a text, ...);
-* :meth:`Task.training_step` — the loss of the model on one batch;
-* :meth:`Task.evaluate` — the metrics of the model on named splits (``"train"``, ``"val"``,
+* `Task.training_step` — the loss of the model on one batch;
+* `Task.evaluate` — the metrics of the model on named splits (``"train"``, ``"val"``,
   ``"test"``), returned as ``{"val_acc": ..., "val_loss": ...}``.
 
 The Trainer stays the same for every problem: it loops over epochs and batches, steps the
@@ -55,4 +55,4 @@ class Task:
         return {}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what `state_dict` returned."""

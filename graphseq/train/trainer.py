@@ -34,7 +34,7 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 class Trainer:
-    """Train ``model`` on ``task`` (see :class:`~graphseq.train.Task`).
+    """Train ``model`` on ``task`` (see `Task`).
 
     Args:
         model: any ``torch.nn.Module``.
@@ -48,9 +48,9 @@ class Trainer:
             None trains for ``max_epochs`` (the best epoch is still tracked).
         monitor: the history key early stopping watches; default from the task (``val_loss``).
         mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better.
-        restore_best: load the best epoch's weights at the end of :meth:`fit`.
+        restore_best: load the best epoch's weights at the end of `fit`.
         grad_clip: clip the global gradient norm to this value (None: no clipping).
-        seed: seeds Python, NumPy and torch at the start of :meth:`fit`, and the generator handed
+        seed: seeds Python, NumPy and torch at the start of `fit`, and the generator handed
             to ``task.train_batches``; the same seed gives the same run.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
         progress: tqdm progress bar; None shows it only when stderr is a terminal.
@@ -59,7 +59,7 @@ class Trainer:
         eval_splits: splits evaluated after every epoch for history and early stopping.
         callbacks: functions ``callback(trainer, record)`` called after every epoch.
 
-    After :meth:`fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``time`` in seconds
+    After `fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``time`` in seconds
     of training, and the task's metrics), ``epoch_`` (epochs done), ``best_epoch_``,
     ``best_score_``, ``stopped_early_``.
     """
@@ -180,7 +180,7 @@ class Trainer:
         return save_checkpoint(self.state_dict(), path)
 
     def load(self, path: str | os.PathLike | None = None) -> Trainer:
-        """Load a training state saved by :meth:`save`."""
+        """Load a training state saved by `save`."""
         path = path or self.checkpoint
         self.load_state_dict(load_checkpoint(path, map_location=self.device))
         return self
@@ -214,7 +214,7 @@ class Trainer:
             return self.task.evaluate(self.model, tuple(splits))
 
     def test(self) -> dict[str, float]:
-        """Metrics on the test split (after :meth:`fit`, with the best weights if restored)."""
+        """Metrics on the test split (after `fit`, with the best weights if restored)."""
         return self.evaluate(("test",))
 
     def fit(self, resume: bool = False) -> Trainer:

@@ -45,10 +45,10 @@ class _Graph:
 
 
 class UnsupervisedSAGETask(Task):
-    """Train node embeddings ``model(x, graph) -> [N, d]`` with :func:`negative_sampling_loss`.
+    """Train node embeddings ``model(x, graph) -> [N, d]`` with `negative_sampling_loss`.
 
     Every epoch draws ``walks_per_node`` fresh random walks of ``walk_length`` nodes from each
-    training node (:func:`graphseq.walks.random_walks`, seeded from the Trainer's generator),
+    training node (`graphseq.walks.random_walks`, seeded from the Trainer's generator),
     takes the node pairs at most ``window`` steps apart as positives, shuffles them into batches
     of ``batch_size`` pairs and draws ``num_negatives`` (``Q``) negatives per pair.
 
@@ -61,15 +61,15 @@ class UnsupervisedSAGETask(Task):
         num_negatives: ``Q``.
         batch_size: positive pairs per step.
         fanouts: None computes the embeddings of a batch's nodes on the full (training) graph;
-            a list (e.g. ``[25, 10]``) samples a :class:`~graphseq.sampling.MiniBatch` around them.
+            a list (e.g. ``[25, 10]``) samples a `MiniBatch` around them.
         train_graph: ``edge_index`` used for walks, negatives and message passing during
             training (inductive setting: the graph without the test nodes); default
             ``data.edge_index``.
         train_nodes: nodes walks start from (ids or bool mask); default every node.
-        eval_pairs: size of the fixed, seeded set of pairs on which :meth:`evaluate` reports
+        eval_pairs: size of the fixed, seeded set of pairs on which `evaluate` reports
             ``train_loss`` (the default early-stopping monitor).
 
-    :meth:`embed` returns the embeddings of all nodes on ``data.edge_index`` (the full graph).
+    `embed` returns the embeddings of all nodes on ``data.edge_index`` (the full graph).
     """
 
     monitor = "train_loss"

@@ -1,5 +1,5 @@
 """Node classification in mini-batches of nodes, each node represented by random walks from it
-(for :class:`~graphseq.models.WalkRNN`)."""
+(for `WalkRNN`)."""
 
 from __future__ import annotations
 
