@@ -66,6 +66,29 @@ def test_shape_dtype_and_start_nodes(karate):
     assert num_walks(karate, 3) == 102
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"p": 0.5, "q": 2.0}, {"weighted": True}, {"chunk_size": 10}],
+    ids=["first-order", "node2vec", "weighted", "chunked"],
+)
+def test_every_mode_returns_contiguous_int64(karate, options):
+    # first-order walks are built in int32 internally; what users get is always int64
+    options = dict(options)
+    graph = karate
+    if options.pop("weighted", False):
+        graph = CSRGraph.from_any(karate)
+        graph = CSRGraph(
+            indptr=graph.indptr, indices=graph.indices, num_nodes=34,
+            weights=torch.rand(graph.indices.numel()) + 0.1,
+        )  # fmt: skip
+    for walks in (
+        random_walks(graph, walk_length=5, walks_per_node=2, seed=0, **options),
+        torch.cat(list(iter_random_walks(graph, 5, 2, seed=0, **options))),
+    ):
+        assert walks.dtype == torch.long and walks.is_contiguous()
+        assert walks.shape == (68, 5)
+
+
 def test_every_step_follows_an_edge(karate):
     edges = _edge_set(karate)
     for p, q in ((1.0, 1.0), (0.5, 2.0), (4.0, 0.25)):
