@@ -278,7 +278,8 @@ def format_markdown(results: dict) -> str:
     env = results["environment"]
     lines += [
         "",
-        f"{s['probe']}. graphseq {env['graphseq']}, PecanPy {env['pecanpy']}, torch "
+        (f"{s['probe']}. " if results["end_to_end"] else "")
+        + f"graphseq {env['graphseq']}, PecanPy {env['pecanpy']}, torch "
         f"{env['torch']}, numba {env['numba']}, gensim {env['gensim']}; {env['note']}"
         + (
             f" (load average {env['load_average_at_start'][0]:.1f} at start)"
