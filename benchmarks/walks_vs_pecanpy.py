@@ -20,9 +20,9 @@ Walk timings (best of ``--repeats``) are reported three ways for PecanPy: ``simu
 a PecanPy user waits for), and its numba kernel alone with the compiled kernel reused (the
 lower bound of its walk cost). graphseq's time is ``random_walks`` returning the
 ``LongTensor``, and, to compare with ``simulate_walks``'s gensim-ready token lists, the same walks
-written as the gensim corpus file that ``DeepWalk`` trains from (``write_walk_corpus``). End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk
-protocol (one-vs-rest logistic regression, top-k) at 10/50/90% labelled over ``--splits``
-random splits.
+written as the gensim corpus file that ``DeepWalk`` trains from (``write_walk_corpus``).
+End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk protocol
+(one-vs-rest logistic regression, top-k) at 10/50/90% labelled over ``--splits`` random splits.
 """
 
 from __future__ import annotations

@@ -136,6 +136,17 @@ def test_corpus_file_lines_are_the_walks(tmp_path):
     assert info["counts"][3] == 2 and info["counts"][7] == 0 and info["counts"][12] == 1
 
 
+@pytest.mark.parametrize("num_nodes", [11, 10**7 + 5], ids=["short-ids", "8-digit-ids"])
+def test_corpus_file_text_for_any_id_width(tmp_path, num_nodes):
+    # ids of 8+ digits no longer fit one 8-byte token word: the wider path must match too
+    generator = torch.Generator().manual_seed(0)
+    walks = torch.randint(0, num_nodes, (20, 7), generator=generator)
+    walks[[2, 5]] = torch.tensor([num_nodes - 1, 0, 9, -1, -1, -1, -1])
+    write_walk_corpus([walks], tmp_path / "c.txt", num_nodes=num_nodes)
+    expected = "".join(" ".join(str(int(v)) for v in row if v >= 0) + "\n" for row in walks)
+    assert (tmp_path / "c.txt").read_text() == expected
+
+
 # ------------------------------------------------------------------------ embedding files
 @pytest.mark.parametrize("suffix", [".emb", ".npy", ".pt"])
 def test_save_load_roundtrip(tmp_path, suffix):

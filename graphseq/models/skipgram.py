@@ -49,25 +49,46 @@ class SkipGramSettings:
     seed: int = 0
 
 
-def _token_table(num_nodes: int) -> tuple[np.ndarray, int]:
-    """``uint8 [num_nodes, width]``: the decimal text of each node id, zero-padded on the right."""
-    text = np.arange(num_nodes).astype("S")  # vectorized int -> bytes
-    width = text.dtype.itemsize
-    return np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(num_nodes, width), width
+def _token_tables(num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each node id's text followed by a space / by a newline, as zero-padded 8-byte words.
+
+    ``uint64 [num_nodes + 1, k]`` tables (``k = 1`` for ids of up to 7 digits): one token is
+    one 8-byte word, so turning walks into text is one integer gather. The extra last row is
+    all zeros: it stands for ``-1`` padding, which writes nothing.
+    """
+    ids = np.arange(num_nodes).astype("S")  # vectorized int -> bytes, NUL-padded
+    width = ids.dtype.itemsize
+    words = -(-(width + 1) // 8)
+    lengths = np.char.str_len(ids)
+    text = np.zeros((num_nodes + 1, 8 * words), dtype=np.uint8)
+    text[:num_nodes, :width] = np.frombuffer(ids.tobytes(), np.uint8).reshape(num_nodes, width)
+    rows = np.arange(num_nodes)
+    tables = []
+    for separator in (b" ", b"\n"):
+        table = text.copy()
+        table[rows, lengths] = ord(separator)
+        tables.append(table.view(np.uint64))
+    return tables[0], tables[1]
 
 
-def _walks_as_bytes(walks: np.ndarray, table: np.ndarray, width: int) -> bytes:
-    """One line per walk (tokens separated by spaces); ``-1`` entries (padding) are dropped."""
-    num_walks, length = walks.shape
+def _walks_as_bytes(walks: np.ndarray, tables: tuple[np.ndarray, np.ndarray]) -> bytes:
+    """One line per walk (tokens separated by spaces); ``-1`` entries (padding) are dropped.
+
+    Every token is gathered as fixed-width zero-padded words; the text is those bytes with the
+    zeros removed (node ids and separators never contain a zero byte).
+    """
+    with_space, with_newline = tables
     valid = walks >= 0
-    slots = np.zeros((num_walks, length, width + 1), dtype=np.uint8)
-    slots[:, :, :width] = table[np.where(valid, walks, 0)]
-    slots[:, :, width] = ord(" ")
-    # the last real token of each walk ends its line
-    last = valid.sum(1) - 1
-    slots[np.arange(num_walks), last, width] = ord("\n")
-    keep = (slots != 0) & valid[:, :, None]
-    return slots[keep].tobytes()
+    index = np.where(valid, walks, len(with_space) - 1)
+    if with_space.shape[1] == 1:  # a 1-D take is ~2x faster than a row gather
+        tokens = np.take(with_space[:, 0], index)[..., None]  # [W, L, 1]
+    else:
+        tokens = with_space[index]  # [W, L, words]
+    rows = np.arange(walks.shape[0])
+    last = valid.sum(1) - 1  # the last real token of each walk ends its line
+    tokens[rows, last] = with_newline[index[rows, last]]
+    raw = tokens.view(np.uint8).ravel()
+    return raw[raw != 0].tobytes()
 
 
 def write_walk_corpus(walk_chunks: Iterable[torch.Tensor], path, num_nodes: int) -> dict:
@@ -82,7 +103,7 @@ def write_walk_corpus(walk_chunks: Iterable[torch.Tensor], path, num_nodes: int)
         ``{"counts": LongTensor [N] occurrences of each node, "tokens": int, "walks": int}``.
         Walks with fewer than 2 nodes carry no context and are left out (and not counted).
     """
-    table, width = _token_table(num_nodes)
+    tables = _token_tables(num_nodes)
     counts = torch.zeros(num_nodes, dtype=torch.long)
     tokens = lines = 0
     with open(path, "wb") as handle:
@@ -97,7 +118,7 @@ def write_walk_corpus(walk_chunks: Iterable[torch.Tensor], path, num_nodes: int)
                 counts += torch.bincount(real, minlength=num_nodes)
                 tokens += real.numel()
                 lines += part.size(0)
-                handle.write(_walks_as_bytes(part.cpu().numpy(), table, width))
+                handle.write(_walks_as_bytes(part.cpu().numpy(), tables))
     return {"counts": counts, "tokens": tokens, "walks": lines}
 
 
