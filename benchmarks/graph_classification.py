@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -93,15 +94,51 @@ def build(row: str, in_channels: int, num_classes: int, args):
             in_channels, num_classes, args.hidden, args.dropout
         )
     if options["readout"] == "lstm":
-        options = {**options, "max_nodes": args.max_nodes}
+        options = {
+            **options,
+            "max_nodes": args.max_nodes,
+            "cell": args.cell,
+            "output": args.lstm_output,
+            "bidirectional": args.bidirectional,
+            "reverse": args.reverse,
+        }
     return lambda: GraphClassifier(
         in_channels,
         num_classes,
         args.hidden,
         args.layers,
         dropout=args.dropout,
+        readout_dropout=args.readout_dropout,
         **options,
     )
+
+
+# Everything that defines a configuration (recorded with every row and selection candidate).
+CONFIG_KEYS = (
+    "folds",
+    "seed",
+    "hidden",
+    "layers",
+    "dropout",
+    "readout_dropout",
+    "batch_size",
+    "epochs",
+    "patience",
+    "lr",
+    "weight_decay",
+    "lr_step",
+    "lr_decay",
+    "monitor",
+    "max_nodes",
+    "cell",
+    "lstm_output",
+    "bidirectional",
+    "reverse",
+)
+
+
+def config_of(args) -> dict:
+    return {k: getattr(args, k) for k in CONFIG_KEYS}
 
 
 def result_path(dataset: str) -> Path:
@@ -140,9 +177,104 @@ def save_row(dataset: str, row: str, result: dict, info=None, partial: bool = Fa
     tmp.replace(path)
 
 
+def selection_path() -> Path:
+    return RESULTS / "graph_classification_selection.json"
+
+
+def load_selection() -> dict:
+    path = selection_path()
+    return json.loads(path.read_text()) if path.exists() else {"candidates": []}
+
+
+def find_candidate(selection: dict, dataset: str, row: str, config: dict):
+    for i, c in enumerate(selection["candidates"]):
+        if c["dataset"] == dataset and c["row"] == row and c["config"] == config:
+            return i
+    return None
+
+
+def save_candidate(dataset: str, row: str, result: dict, config: dict) -> None:
+    """One model-selection candidate: its config and its mean validation and test accuracy."""
+    selection = load_selection()
+    entry = {
+        "dataset": dataset,
+        "row": row,
+        "config": config,
+        "mean_val": statistics.fmean(result["val_acc"]),
+        "mean_test": result["mean"],
+        "std_test": result["std"],
+        "val_acc": result["val_acc"],
+        "test_acc": result["test_acc"],
+        "epochs": result["epochs"],
+        "seconds": sum(result["seconds"]),
+        "command": "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "result": result,
+    }
+    index = find_candidate(selection, dataset, row, config)
+    if index is None:
+        selection["candidates"].append(entry)
+    else:
+        selection["candidates"][index] = entry
+    path = selection_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(selection, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def write_selection_table() -> str | None:
+    """``graph_classification_selection.md``: every candidate, grouped by dataset and row, with
+    the one of highest mean validation accuracy marked (the selection rule; test accuracy is
+    shown but never used to choose)."""
+    selection = load_selection()
+    if not selection["candidates"]:
+        return None
+    defaults = DEFAULT_CONFIG
+    lines = [
+        "### Model selection: candidates by mean validation accuracy (10-fold CV)",
+        "",
+        "Each candidate is one configuration run through the full 10-fold protocol; `val` is the",
+        "mean over folds of the validation accuracy at the restored (early-stopping) epoch, `test`",
+        "the mean test accuracy. The selected candidate (**bold**) is the one of highest mean",
+        "validation accuracy; test accuracy plays no part in the choice. Configurations are",
+        "given as their differences from the script's defaults",
+        f"(`{json.dumps(defaults, sort_keys=True)}`).",
+        "",
+        "| dataset | row | configuration | mean val | mean test ± std | minutes |",
+        "|---|---|---|---|---|---|",
+    ]
+    groups: dict = {}
+    for c in selection["candidates"]:
+        groups.setdefault((c["dataset"], c["row"]), []).append(c)
+    order = {d: i for i, d in enumerate(DATASETS)}
+    for (dataset, row), candidates in sorted(
+        groups.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])
+    ):
+        best = max(candidates, key=lambda c: c["mean_val"])
+        for c in sorted(candidates, key=lambda c: -c["mean_val"]):
+            diff = {k: v for k, v in c["config"].items() if defaults.get(k) != v}
+            text = ", ".join(f"{k}={v}" for k, v in diff.items()) or "defaults"
+            cells = [
+                dataset,
+                f"`{row}`",
+                text,
+                f"{c['mean_val']:.1f}",
+                f"{c['mean_test']:.1f} ± {c['std_test']:.1f}",
+                f"{c['seconds'] / 60:.1f}",
+            ]
+            if c is best:
+                cells = [f"**{x}**" for x in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+    table = "\n".join(lines) + "\n"
+    (RESULTS / "graph_classification_selection.md").write_text(table)
+    return table
+
+
 def run_dataset(dataset: str, rows: list[str], args) -> None:
     path = result_path(dataset)
     results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
+    selection = load_selection()
     data = load_dataset(dataset)
     graphs = list(data)
     in_channels, num_classes = graphs[0].x.size(1), int(max(int(g.y) for g in graphs)) + 1
@@ -153,9 +285,24 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
         avg_nodes=sum(g.num_nodes for g in graphs) / len(graphs),
     )
     for row in rows:
-        if row in results["rows"] and not args.force:
+        if args.selection:
+            if (
+                not args.force
+                and find_candidate(selection, dataset, row, config_of(args)) is not None
+            ):
+                print(f"{dataset} {row}: this candidate is done already, skipped")
+                continue
+        elif row in results["rows"] and not args.force:
             print(f"{dataset} {row}: done already ({results['rows'][row]['mean']:.1f}), skipped")
             continue
+        elif not args.force:
+            # The selected candidate was run with this very configuration and seed, so its
+            # result is what this run would compute (runs are deterministic): reuse it.
+            index = find_candidate(selection, dataset, row, config_of(args))
+            if index is not None and "result" in selection["candidates"][index]:
+                save_row(dataset, row, selection["candidates"][index]["result"], graphs_info)
+                print(f"{dataset} {row}: reused the selection run of this configuration")
+                continue
         options = ROWS[row][1] or {}
         start = time.perf_counter()
         rows_graphs = graphs
@@ -172,36 +319,29 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             max_epochs=args.epochs,
             patience=args.patience,
             lr=args.lr,
+            weight_decay=args.weight_decay,
+            lr_step=args.lr_step,
+            lr_decay=args.lr_decay,
             monitor=args.monitor,
             progress=not args.quiet,
             description=f"{dataset} {row}",
             log=lambda line: print(line, flush=True),
-            on_fold=lambda partial, row=row: save_row(dataset, row, partial, partial=True),
+            on_fold=None
+            if args.selection
+            else lambda partial, row=row: save_row(dataset, row, partial, partial=True),
         )
         result.update(
             description=ROWS[row][0],
             ordering_seconds=ordering_seconds,
-            config={
-                k: getattr(args, k)
-                for k in (
-                    "folds",
-                    "seed",
-                    "hidden",
-                    "layers",
-                    "dropout",
-                    "batch_size",
-                    "epochs",
-                    "patience",
-                    "lr",
-                    "monitor",
-                    "max_nodes",
-                )
-            },
+            config=config_of(args),
         )
-        save_row(dataset, row, result, graphs_info)
+        if args.selection:
+            save_candidate(dataset, row, result, config_of(args))
+        else:
+            save_row(dataset, row, result, graphs_info)
         print(
-            f"{dataset} {row}: {result['mean']:.1f} ± {result['std']:.1f} "
-            f"({sum(result['seconds']):.0f} s)",
+            f"{dataset} {row}: test {result['mean']:.1f} ± {result['std']:.1f}, mean val "
+            f"{statistics.fmean(result['val_acc']):.1f} ({sum(result['seconds']):.0f} s)",
             flush=True,
         )
 
@@ -273,8 +413,7 @@ def write_table() -> str:
     return table
 
 
-def main(argv=None) -> int:
-    global RESULTS
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--rows", default=",".join(ROWS), help=f"subset of {list(ROWS)}")
@@ -287,6 +426,38 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay")
+    parser.add_argument(
+        "--lr-step",
+        type=int,
+        default=None,
+        help="multiply the learning rate by --lr-decay every N epochs (default: constant lr)",
+    )
+    parser.add_argument("--lr-decay", type=float, default=0.5, help="factor of --lr-step")
+    parser.add_argument(
+        "--readout-dropout",
+        type=float,
+        default=None,
+        help="dropout on the node embeddings entering the readout (default: --dropout)",
+    )
+    parser.add_argument(
+        "--cell",
+        default="lstm",
+        choices=["lstm", "gru", "rnn"],
+        help="recurrent cell of the readout",
+    )
+    parser.add_argument(
+        "--lstm-output",
+        default="last",
+        choices=["last", "mean", "max"],
+        help="the sequence readout's output: final state, or mean/max over all steps",
+    )
+    parser.add_argument(
+        "--bidirectional", action="store_true", help="bidirectional sequence readout"
+    )
+    parser.add_argument(
+        "--reverse", action="store_true", help="read each ordering from its last node to its first"
+    )
     parser.add_argument(
         "--monitor", default="val_acc", choices=["val_acc", "val_loss"], help="early stopping on"
     )
@@ -301,6 +472,21 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="recompute finished rows")
     parser.add_argument("--table", action="store_true", help="only rewrite the Markdown table")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--selection",
+        action="store_true",
+        help="model selection: record each row as a candidate (config, mean val and test "
+        "accuracy) in graph_classification_selection.json instead of the results table",
+    )
+    return parser
+
+
+DEFAULT_CONFIG = config_of(make_parser().parse_args([]))
+
+
+def main(argv=None) -> int:
+    global RESULTS
+    parser = make_parser()
     args = parser.parse_args(argv)
     RESULTS = Path(args.out)
     if not args.table:
@@ -312,6 +498,9 @@ def main(argv=None) -> int:
         for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
             run_dataset(dataset, rows, args)
     print(write_table(), end="")
+    selection = write_selection_table()
+    if selection:
+        print(selection, end="")
     return 0
 
 
