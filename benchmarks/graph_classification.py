@@ -103,6 +103,11 @@ NOTES = """Notes:
     batch 128, lr 0.01, up to 40 epochs, patience 10, `--max-nodes 32`), no selection run for
     lack of CPU time. NCI1 uses output mean, carried over from the MUTAG and PROTEINS
     selections (not selected on NCI1 itself); the others use the final state (`last`).
+- NCI1's budget (up to 40 epochs, patience 10) is short for it: the LSTM rows' best epoch is
+  the 24th or later in 15 of their 30 folds, and ~8 CPU minutes per LSTM row left no time for
+  a selection run on NCI1.
+- `gcn-sum` trains badly at lr 0.01: on NCI1 its best validation epoch is the 1st or 2nd in 6
+  of 10 folds (56.6%, near chance), and it is the weakest row on PROTEINS too. Not investigated.
 - Mean validation accuracy ranks candidates but overstates accuracy: it is what early
   stopping maximized, on small validation sets (17 graphs per fold on MUTAG).
 - ENZYMES here has only its 3 node-label features (`load_dataset("ENZYMES")`); Errica et al.
