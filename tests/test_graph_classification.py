@@ -127,6 +127,25 @@ def test_cross_validation_is_reproducible():
     assert first["mean"] == pytest.approx(sum(first["test_acc"]) / 3)
 
 
+def test_readout_dropout_is_separate_from_the_head_dropout():
+    graph = _toy_graphs(1)[0]
+    seen = []
+    model = GraphClassifier(2, 2, 8, 2, readout="mean", dropout=0.5, readout_dropout=0.0)
+    model.readout.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    model.train()
+    model(graph.x, graph.edge_index)
+    assert torch.equal(seen[0], model.embed_nodes(graph.x, graph.edge_index))
+    dropped = GraphClassifier(2, 2, 8, 2, readout="mean", dropout=0.0, readout_dropout=0.9)
+    dropped.readout.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    dropped.train()
+    dropped(graph.x, graph.edge_index)
+    assert bool((seen[1] == 0).float().mean() > 0.5)
+    assert GraphClassifier(2, 2, 8, 2, dropout=0.3).readout_dropout == 0.3
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match="readout_dropout must be in"):
+            GraphClassifier(2, 2, 8, 2, readout_dropout=bad)
+
+
 def test_graph_store_select_matches_pyg_collation():
     from graphseq.train.graph_classification import GraphStore
 

@@ -203,3 +203,24 @@ def test_resume_with_more_epochs_continues_like_one_longer_run(data, tmp_path):
     assert longer.epoch_ == 20
     assert torch.equal(_params(longer), _params(reference))
     assert [r["loss"] for r in longer.history_] == [r["loss"] for r in reference.history_]
+
+
+def test_lr_step_decay_multiplies_the_learning_rate_every_lr_step_epochs(data):
+    trainer = _trainer(data, max_epochs=7, lr=0.04, lr_step=3, lr_decay=0.5).fit()
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01)  # decayed at 3 and 6
+    constant = _trainer(data, max_epochs=7, lr=0.04).fit()
+    assert constant.optimizer.param_groups[0]["lr"] == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"lr_step": 0}, "lr_step must be a positive int"),
+        ({"lr_step": 2.5}, "lr_step must be a positive int"),
+        ({"lr_step": 5, "lr_decay": 0.0}, r"lr_decay must be in \(0, 1\]"),
+        ({"lr_decay": 1.5}, r"lr_decay must be in \(0, 1\]"),
+    ],
+)
+def test_bad_lr_schedule_fails_clearly(data, options, message):
+    with pytest.raises(ValueError, match=message):
+        _trainer(data, max_epochs=1, **options)

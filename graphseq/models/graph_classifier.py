@@ -41,7 +41,10 @@ class GraphClassifier(nn.Module):
             ``num_layers * hidden``) instead of the last one only (Xu et al. 2018); it keeps the
             local, low-layer features that small molecules are often classified by.
         batch_norm: batch normalization after every GCN layer.
-        dropout: before the MLP's last layer and on the readout's input.
+        dropout: before the MLP's last layer, and on the readout's input unless
+            ``readout_dropout`` is given.
+        readout_dropout: dropout on the node embeddings entering the readout (None: ``dropout``;
+            0 feeds the readout every embedding unchanged in training too).
         **readout_options: e.g. ``ordering="bfs"``, ``cell="gru"`` for the LSTM readout.
 
     ``forward(x [N, F], edge_index [2, E], batch [N] or None, num_graphs=None, node_rank=None)``
@@ -59,6 +62,7 @@ class GraphClassifier(nn.Module):
         jumping_knowledge: bool = True,
         batch_norm: bool = True,
         dropout: float = 0.5,
+        readout_dropout: float | None = None,
         **readout_options,
     ):
         super().__init__()
@@ -70,6 +74,10 @@ class GraphClassifier(nn.Module):
         )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        if readout_dropout is None:
+            readout_dropout = dropout
+        if isinstance(readout_dropout, bool) or not 0.0 <= readout_dropout < 1.0:
+            raise ValueError(f"readout_dropout must be in [0, 1) or None, got {readout_dropout!r}.")
         self.in_channels = in_channels
         widths = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(
@@ -83,6 +91,7 @@ class GraphClassifier(nn.Module):
         node_channels = hidden_channels * (num_layers if jumping_knowledge else 1)
         self.readout = make_readout(readout, node_channels, hidden_channels, **readout_options)
         self.dropout = dropout
+        self.readout_dropout = float(readout_dropout)
         self.head = _mlp_head(self.readout.out_channels, hidden_channels, num_classes, dropout)
 
     def embed_nodes(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -98,7 +107,7 @@ class GraphClassifier(nn.Module):
         if batch is None:
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
         h = self.embed_nodes(x, edge_index)
-        h = F.dropout(h, self.dropout, self.training)
+        h = F.dropout(h, self.readout_dropout, self.training)
         graph = self.readout(h, batch, edge_index, num_graphs=num_graphs, node_rank=node_rank)
         return self.head(graph)
 

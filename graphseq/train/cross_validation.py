@@ -77,6 +77,8 @@ def cross_validate(
     patience: int | None = 20,
     lr: float = 0.01,
     weight_decay: float = 0.0,
+    lr_step: int | None = None,
+    lr_decay: float = 1.0,
     monitor: str | None = None,  # e.g. "val_loss"; default: the task's val_acc
     progress: bool | None = None,
     description: str = "cross-validation",
@@ -89,6 +91,7 @@ def cross_validate(
         graphs: PyG dataset or list of ``Data`` (see :class:`GraphClassificationTask`).
         build_model: called once per fold, after seeding with ``seed + fold``, so every fold
             starts from reproducible fresh weights.
+        lr_step, lr_decay: step decay of the learning rate (see :class:`Trainer`).
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.
@@ -125,6 +128,8 @@ def cross_validate(
             task,
             lr=lr,
             weight_decay=weight_decay,
+            lr_step=lr_step,
+            lr_decay=lr_decay,
             max_epochs=max_epochs,
             patience=patience,
             monitor=monitor,

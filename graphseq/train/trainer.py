@@ -43,6 +43,10 @@ class Trainer:
             None for ``Adam(lr, weight_decay)``.
         lr: learning rate of the default optimizer.
         weight_decay: weight decay of the default optimizer.
+        lr_step: with ``lr_decay``, multiply every parameter group's learning rate by
+            ``lr_decay`` after every ``lr_step`` epochs (step decay, like PyTorch's ``StepLR``);
+            None keeps the learning rate constant.
+        lr_decay: the factor of that step decay, in ``(0, 1]``.
         max_epochs: upper bound on epochs (resuming may raise it).
         patience: early stopping after this many epochs without improvement of ``monitor``;
             None trains for ``max_epochs`` (the best epoch is still tracked).
@@ -72,6 +76,8 @@ class Trainer:
         optimizer: torch.optim.Optimizer | Callable | None = None,
         lr: float = 0.01,
         weight_decay: float = 0.0,
+        lr_step: int | None = None,
+        lr_decay: float = 1.0,
         max_epochs: int = 200,
         patience: int | None = None,
         monitor: str | None = None,
@@ -95,6 +101,12 @@ class Trainer:
             raise ValueError(f"max_epochs must be >= 0, got {max_epochs}.")
         if grad_clip is not None and grad_clip <= 0:
             raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip}.")
+        if lr_step is not None and (
+            isinstance(lr_step, bool) or not isinstance(lr_step, int) or lr_step < 1
+        ):
+            raise ValueError(f"lr_step must be a positive int (epochs) or None, got {lr_step!r}.")
+        if not 0.0 < lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay}.")
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
         self.device = resolve_device(device)
@@ -107,6 +119,8 @@ class Trainer:
             optimizer = optimizer(model.parameters())
         self.optimizer = optimizer
         self.max_epochs = int(max_epochs)
+        self.lr_step = lr_step
+        self.lr_decay = float(lr_decay)
         self.early_stopping = EarlyStopping(
             monitor or task.monitor, mode or task.mode, patience, min_delta
         )
@@ -257,6 +271,10 @@ class Trainer:
                         "monitor=... naming one of them (or add the split to eval_splits)."
                     )
                 self.epoch_ += 1
+                if self.lr_step is not None and self.epoch_ % self.lr_step == 0:
+                    # The learning rate lives in the optimizer's state, so a resumed run keeps it.
+                    for group in self.optimizer.param_groups:
+                        group["lr"] *= self.lr_decay
                 self.history_.append(record)
                 stop = self.early_stopping.step(record[monitor], self.model, self.epoch_)
                 for callback in self.callbacks:
