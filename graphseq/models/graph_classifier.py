@@ -35,8 +35,8 @@ class GraphClassifier(nn.Module):
         num_classes: ``C`` (logits are returned).
         hidden_channels: width of the GCN layers, of the readout's recurrent cell and of the MLP.
         num_layers: GCN layers (>= 1).
-        readout: ``"lstm"`` (ordered nodes read by a :class:`~graphseq.nn.SequenceEncoder`),
-            ``"mean"``, ``"sum"``, ``"max"`` or ``"set2set"``; see :mod:`graphseq.nn.readout`.
+        readout: ``"lstm"`` (ordered nodes read by a `SequenceEncoder`),
+            ``"mean"``, ``"sum"``, ``"max"`` or ``"set2set"``; see `graphseq.nn.readout`.
         jumping_knowledge: read out the concatenation of every GCN layer's output (width
             ``num_layers * hidden``) instead of the last one only (Xu et al. 2018); it keeps the
             local, low-layer features that small molecules are often classified by.
@@ -117,7 +117,7 @@ class StructureAgnosticBaseline(nn.Module):
 
     The structure-free baseline of Errica et al. 2020 (their molecular variant): if a graph
     network cannot beat it, it has not learned anything from the structure. ``forward`` has the
-    same signature as :class:`GraphClassifier` (``edge_index`` and ``node_rank`` are ignored).
+    same signature as `GraphClassifier` (``edge_index`` and ``node_rank`` are ignored).
     """
 
     def __init__(

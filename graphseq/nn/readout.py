@@ -1,17 +1,17 @@
 """Graph readouts: one vector per graph from the node embeddings of a PyG mini-batch.
 
-Every readout has the same call, so a benchmark can swap them by name (:func:`make_readout`)::
+Every readout has the same call, so a benchmark can swap them by name (`make_readout`)::
 
     readout(x, batch, edge_index=None, num_graphs=None, node_rank=None) -> [G, out_channels]
 
 * ``"mean"``, ``"sum"``, ``"max"``: permutation-invariant pooling over each graph's nodes.
-* ``"set2set"``: PyG's :class:`torch_geometric.nn.aggr.Set2Set` (attention + LSTM, Vinyals
+* ``"set2set"``: PyG's `torch_geometric.nn.aggr.Set2Set` (attention + LSTM, Vinyals
   et al. 2016), also order-free.
 * ``"lstm"``: the nodes of each graph are put in a sequence by a named ordering strategy and a
-  :class:`~graphseq.nn.SequenceEncoder` (LSTM by default; ``cell="gru"``/``"rnn"`` also work)
+  `SequenceEncoder` (LSTM by default; ``cell="gru"``/``"rnn"`` also work)
   reads the sequence into one vector (inspired by Jin & JaJa 2018).
 
-Orderings (:data:`ORDERINGS`), each a *rank* of every node inside its own graph (0 = read
+Orderings (`ORDERINGS`), each a *rank* of every node inside its own graph (0 = read
 first); ties are always broken by the smaller node id, so an ordering is a function of the
 graph (and, for ``"random_walk"``, of the seed):
 
@@ -21,15 +21,15 @@ graph (and, for ``"random_walk"``, of the seed):
   increasing id, and when a component is exhausted the search restarts from the
   highest-degree unvisited node. The search runs level by level over *all* graphs of the
   batch at once (one sort per level, not a Python loop per node or per graph), but it still
-  needs one step per BFS level, so :func:`add_node_ranks` computes it ONCE per dataset and
+  needs one step per BFS level, so `add_node_ranks` computes it ONCE per dataset and
   stores it as the node attribute ``node_rank``, which PyG's collation then carries into every
   mini-batch.
 * ``"random_walk"``: the order in which a seeded random walk from the highest-degree node
-  first visits the nodes (walks from :mod:`graphseq.walks`); nodes it never reaches follow in
-  degree order. Also precomputed once per dataset with :func:`add_node_ranks`.
+  first visits the nodes (walks from `graphseq.walks`); nodes it never reaches follow in
+  degree order. Also precomputed once per dataset with `add_node_ranks`.
 
 The sequence is built by permuting the nodes into (graph, rank) order and padding with
-:func:`torch_geometric.utils.to_dense_batch` to ``[G, max_nodes, F]``; the per-graph node
+`torch_geometric.utils.to_dense_batch` to ``[G, max_nodes, F]``; the per-graph node
 counts are the sequence lengths, so padding never enters the recurrence.
 """
 
@@ -224,7 +224,7 @@ def node_ranks(
         edge_index: ``LongTensor [2, E]`` of the (batched) graphs.
         batch: ``LongTensor [N]`` graph id of each node (sorted); None for one graph.
         num_nodes: ``N`` (default: ``batch.numel()``, else ``edge_index.max() + 1``).
-        ordering: one of :data:`ORDERINGS`.
+        ordering: one of `ORDERINGS`.
         seed: random seed of the ``"random_walk"`` ordering.
         walk_length: steps of that walk (default ``2 * max_nodes``).
 
@@ -324,12 +324,12 @@ class Set2SetReadout(nn.Module):
 
 
 class LSTMReadout(nn.Module):
-    """Order the nodes of each graph, read them with a :class:`SequenceEncoder`.
+    """Order the nodes of each graph, read them with a `SequenceEncoder`.
 
     Args:
         in_channels: node features ``F``.
         hidden_channels: hidden units of the recurrent cell.
-        ordering: one of :data:`ORDERINGS`, used when ``forward`` gets no ``node_rank``.
+        ordering: one of `ORDERINGS`, used when ``forward`` gets no ``node_rank``.
         cell: ``"lstm"``, ``"gru"`` or ``"rnn"``.
         output: the encoder's ``"last"``, ``"mean"`` or ``"max"`` over the sequence.
         reverse: read each sequence from its last node to its first, so that the final state
@@ -341,7 +341,7 @@ class LSTMReadout(nn.Module):
         **encoder_options: ``num_layers``, ``bidirectional``, ``dropout`` of the encoder.
 
     ``forward(x [N, F], batch [N], edge_index=None, num_graphs=None, node_rank=None)`` returns
-    ``[G, out_channels]``. ``node_rank`` (from :func:`add_node_ranks`) skips the ordering
+    ``[G, out_channels]``. ``node_rank`` (from `add_node_ranks`) skips the ordering
     computation; without it ``edge_index`` is required.
     """
 
@@ -416,7 +416,7 @@ class LSTMReadout(nn.Module):
 
 
 def make_readout(name: str, in_channels: int, hidden_channels: int | None = None, **options):
-    """A readout by name (one of :data:`READOUTS`); ``options`` go to its constructor
+    """A readout by name (one of `READOUTS`); ``options`` go to its constructor
     (``ordering``, ``cell``, ... for ``"lstm"``; ``processing_steps`` for ``"set2set"``)."""
     if name not in READOUTS:
         raise ValueError(f"readout must be one of {list(READOUTS)}, got {name!r}.")

@@ -64,7 +64,7 @@ class SequenceEncoder(nn.Module):
             (forward features first).
         dropout: dropout probability on the outputs of every layer except the last (PyTorch's
             between-layer dropout); needs ``num_layers >= 2``.
-        output: what :meth:`forward` returns per sequence: ``"last"`` (the final hidden state
+        output: what `forward` returns per sequence: ``"last"`` (the final hidden state
             of the top layer), ``"mean"`` or ``"max"`` (over the valid time steps of the top
             layer's outputs), or ``"sequence"`` (the top layer's output at every step).
         forget_bias: added at initialisation to the bias of the LSTM forget gate ``f`` (GRU:

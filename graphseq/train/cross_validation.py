@@ -88,10 +88,10 @@ def cross_validate(
     """Run the protocol above; returns per-fold results and their mean and std.
 
     Args:
-        graphs: PyG dataset or list of ``Data`` (see :class:`GraphClassificationTask`).
+        graphs: PyG dataset or list of ``Data`` (see `GraphClassificationTask`).
         build_model: called once per fold, after seeding with ``seed + fold``, so every fold
             starts from reproducible fresh weights.
-        lr_step, lr_decay: step decay of the learning rate (see :class:`Trainer`).
+        lr_step, lr_decay: step decay of the learning rate (see `Trainer`).
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.

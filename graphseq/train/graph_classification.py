@@ -36,7 +36,7 @@ class GraphBatch:
 
 
 class GraphStore:
-    """All graphs of a dataset collated ONCE into one disjoint union; :meth:`select` then cuts
+    """All graphs of a dataset collated ONCE into one disjoint union; `select` then cuts
     any set of graphs out of it with a few vectorized index operations. This replaces PyG's
     per-batch Python collation (``Batch.from_data_list``), which dominated the epoch time of
     small graph classifiers on CPU."""
@@ -63,7 +63,7 @@ class GraphStore:
         return torch.arange(total) + shift, counts
 
     def select(self, ids: torch.Tensor) -> GraphBatch:
-        """The graphs ``ids`` (in that order) as one :class:`GraphBatch`."""
+        """The graphs ``ids`` (in that order) as one `GraphBatch`."""
         ids = ids.long()
         nodes, node_counts = self._ranges(self.node_ptr, ids)
         edges, edge_counts = self._ranges(self.edge_ptr, ids)
@@ -119,7 +119,7 @@ class GraphClassificationTask(Task):
     Args:
         graphs: a PyG dataset or a list of ``Data``, each with ``x [n_i, F]``,
             ``edge_index`` and a graph label ``y`` (``[1]`` or a scalar); optional node
-            attributes (e.g. ``node_rank`` from :func:`graphseq.nn.readout.add_node_ranks`) are
+            attributes (e.g. ``node_rank`` from `graphseq.nn.readout.add_node_ranks`) are
             carried into the batches.
         splits: split name -> graph indices (or a boolean mask); ``"train"`` is required.
         batch_size: graphs per training batch (evaluation uses ``eval_batch_size``).
