@@ -104,8 +104,10 @@ NOTES = """Notes:
     lack of CPU time. NCI1 uses output mean, carried over from the MUTAG and PROTEINS
     selections (not selected on NCI1 itself); the others use the final state (`last`).
 - NCI1's budget (up to 40 epochs, patience 10) is short for it: the LSTM rows' best epoch is
-  the 24th or later in 15 of their 30 folds, and ~8 CPU minutes per LSTM row left no time for
-  a selection run on NCI1.
+  the 24th or later in 15 of their 30 folds. One longer candidate was run afterwards
+  (`lstm-degree`, up to 100 epochs, patience 20; see the selection table): 74.5 ± 2.2 (mean
+  val 77.8), still below the 76 target; the table's NCI1 rows were not rerun with it (about
+  21 CPU minutes per LSTM row under load), so they keep the 40-epoch configuration.
 - `gcn-sum` trains badly at lr 0.01: on NCI1 its best validation epoch is the 1st or 2nd in 6
   of 10 folds (56.6%, near chance), and it is the weakest row on PROTEINS too. Not investigated.
 - Mean validation accuracy ranks candidates but overstates accuracy: it is what early
