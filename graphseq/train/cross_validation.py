@@ -91,7 +91,8 @@ def cross_validate(
         graphs: PyG dataset or list of ``Data`` (see `GraphClassificationTask`).
         build_model: called once per fold, after seeding with ``seed + fold``, so every fold
             starts from reproducible fresh weights.
-        lr_step, lr_decay: step decay of the learning rate (see `Trainer`).
+        lr_step: epochs between learning-rate decays (see `Trainer`; None: constant).
+        lr_decay: factor applied to the learning rate at each decay step.
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.
