@@ -7,9 +7,10 @@ its mean validation and test accuracy in ``graph_classification_selection.json``
 the candidate of highest mean *validation* accuracy is marked; the table rows of a dataset are
 then run with that configuration (the selected row itself is reused, not recomputed).
 
-Results go to ``benchmarks/results/graph_classification_<DATASET>.json`` after every row, so
-partial progress is never lost; a re-run skips rows finished with the same configuration
-(``--force`` recomputes them) and recomputes rows finished with another one. ``--table`` (also
+Results go to ``benchmarks/results/graph_classification_<DATASET>.json`` after every fold, so
+partial progress is never lost: a row or candidate stopped part-way goes on from its next fold
+when re-run with the same configuration. A re-run skips rows finished with the same
+configuration (``--force`` recomputes them) and recomputes rows finished with another one. ``--table`` (also
 done at the end of every run) writes ``graph_classification.md`` from all result files.
 
 The committed results (``GRAPHSEQ_DATA=/work/shared/data PYTHONPATH=. python
@@ -200,16 +201,20 @@ def result_path(dataset: str) -> Path:
     return RESULTS / f"graph_classification_{dataset}.json"
 
 
-def save_row(dataset: str, row: str, result: dict, info=None, partial: bool = False) -> None:
+def save_row(
+    dataset: str, row: str, result: dict, info=None, partial: bool = False, config=None
+) -> None:
     """Merge one row into the dataset's result file (re-read first: several processes may
-    work on different rows of one dataset). Partial rows (folds so far) are kept apart."""
+    work on different rows of one dataset). Partial rows (folds so far, with their
+    ``config``) are kept apart, under ``"partial"``, until the row is finished."""
     path = result_path(dataset)
     results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
     results.setdefault("partial", {})
     if partial:
+        # Everything cross_validate needs to resume the row from its next fold.
         results["partial"][row] = {
-            "test_acc": list(result["test_acc"]),
-            "seconds": list(result["seconds"]),
+            **result,
+            "config": config,
             "command": "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:]),
         }
     else:
@@ -230,6 +235,16 @@ def save_row(dataset: str, row: str, result: dict, info=None, partial: bool = Fa
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(results, indent=2) + "\n")
     tmp.replace(path)
+
+
+def drop_partial(dataset: str, key: str) -> None:
+    """Forget the partial progress stored under ``key`` (its run has finished)."""
+    path = result_path(dataset)
+    results = json.loads(path.read_text())
+    if results.get("partial", {}).pop(key, None) is not None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2) + "\n")
+        tmp.replace(path)
 
 
 def selection_path() -> Path:
@@ -369,6 +384,15 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             # Orderings are computed once per dataset, not per batch (see graphseq.nn.readout).
             rows_graphs = add_node_ranks(graphs, options["ordering"], seed=args.seed)
         ordering_seconds = time.perf_counter() - start
+        # A row (or candidate) stopped part-way with this configuration goes on from its
+        # next fold; "selection:" keys keep candidates apart from the table's rows.
+        key = f"selection:{row}" if args.selection else row
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        resume = stored.get("partial", {}).get(key)
+        if resume is not None and (args.force or resume.get("config") != config_of(args)):
+            resume = None
+        if resume is not None:
+            print(f"{dataset} {row}: resuming after {len(resume['test_acc'])} finished folds")
         result = cross_validate(
             rows_graphs,
             build(row, in_channels, num_classes, args),
@@ -385,9 +409,10 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             progress=not args.quiet,
             description=f"{dataset} {row}",
             log=lambda line: print(line, flush=True),
-            on_fold=None
-            if args.selection
-            else lambda partial, row=row: save_row(dataset, row, partial, partial=True),
+            on_fold=lambda partial, key=key: save_row(
+                dataset, key, partial, partial=True, config=config_of(args)
+            ),
+            resume=resume,
         )
         result.update(
             description=ROWS[row][0],
@@ -396,6 +421,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
         )
         if args.selection:
             save_candidate(dataset, row, result, config_of(args))
+            drop_partial(dataset, key)
         else:
             save_row(dataset, row, result, graphs_info)
         print(

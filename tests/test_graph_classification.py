@@ -1,5 +1,7 @@
 """GraphClassifier, the structure-agnostic baseline, GraphClassificationTask and k-fold CV."""
 
+import copy
+
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
@@ -125,6 +127,49 @@ def test_cross_validation_is_reproducible():
     assert first["test_acc"] == second["test_acc"]
     assert first["val_acc"] == second["val_acc"]
     assert first["mean"] == pytest.approx(sum(first["test_acc"]) / 3)
+
+
+def test_cross_validation_resumes_an_interrupted_run_with_the_same_numbers():
+    graphs = _toy_graphs(30)
+    options = dict(folds=3, seed=1, max_epochs=3, batch_size=8, progress=False)
+
+    def build():
+        return GraphClassifier(2, 2, 8, 2, readout="lstm")
+
+    snapshots = []
+    whole = cross_validate(
+        graphs, build, on_fold=lambda r: snapshots.append(copy.deepcopy(r)), **options
+    )
+    assert [len(s["test_acc"]) for s in snapshots] == [1, 2, 3]
+    # Interrupted after the first fold: the resumed run trains folds 2 and 3 only.
+    built = []
+    resumed = cross_validate(
+        graphs, lambda: built.append(1) or build(), resume=snapshots[0], **options
+    )
+    assert len(built) == 2
+    for key in ("test_acc", "val_acc", "epochs", "best_epoch"):
+        assert resumed[key] == whole[key]
+    assert resumed["mean"] == whole["mean"]
+    # A finished run resumed trains nothing.
+    assert cross_validate(graphs, build, resume=whole, **options)["test_acc"] == whole["test_acc"]
+
+
+def test_cross_validation_rejects_a_resume_from_another_run():
+    graphs = _toy_graphs(30)
+    options = dict(folds=3, seed=1, max_epochs=1, batch_size=8, progress=False)
+    partial = cross_validate(graphs, lambda: GraphClassifier(2, 2, 8, 2), **options)
+    with pytest.raises(ValueError, match="seed=1 but this run has seed=2"):
+        cross_validate(
+            graphs, lambda: GraphClassifier(2, 2, 8, 2), **{**options, "seed": 2}, resume=partial
+        )
+    with pytest.raises(ValueError, match="3 finished folds but this run has folds=2"):
+        cross_validate(
+            graphs, lambda: GraphClassifier(2, 2, 8, 2), **{**options, "folds": 2}, resume=partial
+        )
+    with pytest.raises(ValueError, match="dict of per-fold lists"):
+        cross_validate(
+            graphs, lambda: GraphClassifier(2, 2, 8, 2), resume={"test_acc": [1.0]}, **options
+        )
 
 
 def test_readout_dropout_is_separate_from_the_head_dropout():

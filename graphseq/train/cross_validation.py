@@ -23,6 +23,9 @@ from .trainer import Trainer
 
 __all__ = ["cross_validate", "stratified_folds"]
 
+# The lists of a result that hold one entry per finished fold.
+PER_FOLD = ("test_acc", "val_acc", "epochs", "best_epoch", "epoch_time", "seconds")
+
 
 def stratified_folds(
     labels, folds: int = 10, *, seed: int = 0, val_fraction: float = 0.1
@@ -65,6 +68,30 @@ def stratified_folds(
     return splits
 
 
+def _resumed_folds(resume: dict | None, folds: int, seed: int) -> int:
+    """Number of finished folds in ``resume`` (0 for None), after checking it fits this run."""
+    if resume is None:
+        return 0
+    if not isinstance(resume, dict) or any(
+        not isinstance(resume.get(key), list) for key in PER_FOLD
+    ):
+        raise ValueError(
+            f"resume must be the dict of per-fold lists {list(PER_FOLD)} that on_fold received "
+            "(or that cross_validate returned); got something else."
+        )
+    done = len(resume["test_acc"])
+    if any(len(resume[key]) != done for key in PER_FOLD):
+        raise ValueError("resume's per-fold lists have different lengths; it is not one run's.")
+    if done > folds:
+        raise ValueError(f"resume has {done} finished folds but this run has folds={folds}.")
+    if resume.get("seed", seed) != seed:
+        raise ValueError(
+            f"resume was run with seed={resume['seed']} but this run has seed={seed}; its folds "
+            "would differ. Pass the same seed or start afresh (resume=None)."
+        )
+    return done
+
+
 def cross_validate(
     graphs,
     build_model: Callable[[], torch.nn.Module],
@@ -84,6 +111,7 @@ def cross_validate(
     description: str = "cross-validation",
     log: Callable[[str], None] | None = None,
     on_fold: Callable[[dict], None] | None = None,
+    resume: dict | None = None,
 ) -> dict:
     """Run the protocol above; returns per-fold results and their mean and std.
 
@@ -98,10 +126,14 @@ def cross_validate(
         log: optional function called with one line per finished fold.
         on_fold: optional function called with the results so far after every fold (e.g. to
             save partial progress).
+        resume: the results so far of an interrupted run with the same arguments (what
+            ``on_fold`` last received, e.g. re-read from JSON); its finished folds are kept and
+            the run goes on from the next one. Every fold is seeded on its own, so a resumed
+            run gives the same numbers as an uninterrupted one.
 
     Returns:
         ``{"test_acc": [per fold, in %], "mean", "std", "val_acc", "epochs", "best_epoch",
-        "epoch_time", "seconds", "splits_seed"}``.
+        "epoch_time", "seconds", "seed"}``.
     """
     from tqdm.auto import tqdm
 
@@ -109,17 +141,12 @@ def cross_validate(
     labels = torch.tensor([int(g.y.view(-1)[0]) for g in graphs])
     splits = stratified_folds(labels, folds, seed=seed, val_fraction=val_fraction)
     show = sys.stderr.isatty() if progress is None else progress
-    result: dict = {
-        "test_acc": [],
-        "val_acc": [],
-        "epochs": [],
-        "best_epoch": [],
-        "epoch_time": [],
-        "seconds": [],
-        "seed": seed,
-    }
-    bar = tqdm(splits, desc=description, unit="fold", disable=not show)
-    for fold, split in enumerate(bar):
+    done = _resumed_folds(resume, folds, seed)
+    result: dict = {key: list(resume[key]) if done else [] for key in PER_FOLD}
+    result["seed"] = seed
+    bar = tqdm(total=folds, initial=done, desc=description, unit="fold", disable=not show)
+    for fold in range(done, folds):
+        split = splits[fold]
         start = time.perf_counter()
         seed_everything(seed + fold)
         model = build_model()
@@ -147,6 +174,7 @@ def cross_validate(
         result["epoch_time"].append(trainer.epoch_time_)
         result["seconds"].append(time.perf_counter() - start)
         running = statistics.fmean(result["test_acc"])
+        bar.update(1)
         bar.set_postfix(acc=f"{running:.1f}")
         if log is not None:
             log(
