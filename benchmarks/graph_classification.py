@@ -32,7 +32,10 @@ every row and candidate are stored in the JSON files).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
+import os
 import platform
 import statistics
 import sys
@@ -201,23 +204,37 @@ def result_path(dataset: str) -> Path:
     return RESULTS / f"graph_classification_{dataset}.json"
 
 
+@contextlib.contextmanager
+def updating(path: Path, empty: dict):
+    """Read-modify-write ``path`` (JSON) under an exclusive lock: several benchmark processes
+    may update one file (different rows of one dataset, selection candidates), and none may
+    lose another's result. Yields the parsed content (``empty`` if the file is missing); it is
+    written back, atomically, when the block ends without an error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        content = json.loads(path.read_text()) if path.exists() else empty
+        yield content
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(content, indent=2) + "\n")
+        tmp.replace(path)
+
+
+def command_line() -> str:
+    return "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:])
+
+
 def save_row(
     dataset: str, row: str, result: dict, info=None, partial: bool = False, config=None
 ) -> None:
-    """Merge one row into the dataset's result file (re-read first: several processes may
-    work on different rows of one dataset). Partial rows (folds so far, with their
+    """Merge one row into the dataset's result file. Partial rows (folds so far, with their
     ``config``) are kept apart, under ``"partial"``, until the row is finished."""
-    path = result_path(dataset)
-    results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
-    results.setdefault("partial", {})
-    if partial:
-        # Everything cross_validate needs to resume the row from its next fold.
-        results["partial"][row] = {
-            **result,
-            "config": config,
-            "command": "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:]),
-        }
-    else:
+    with updating(result_path(dataset), {"dataset": dataset, "rows": {}}) as results:
+        results.setdefault("partial", {})
+        if partial:
+            # Everything cross_validate needs to resume the row from its next fold.
+            results["partial"][row] = {**result, "config": config, "command": command_line()}
+            return
         results["partial"].pop(row, None)
         results["rows"][row] = result
         results.update(info or {})
@@ -228,23 +245,13 @@ def save_row(
             "note": "timings on a shared 2-core CPU machine (other benchmarks running)",
         }
         results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        results.setdefault("commands", {})[row] = (
-            "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:])
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    tmp.replace(path)
+        results.setdefault("commands", {})[row] = command_line()
 
 
 def drop_partial(dataset: str, key: str) -> None:
     """Forget the partial progress stored under ``key`` (its run has finished)."""
-    path = result_path(dataset)
-    results = json.loads(path.read_text())
-    if results.get("partial", {}).pop(key, None) is not None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2) + "\n")
-        tmp.replace(path)
+    with updating(result_path(dataset), {"dataset": dataset, "rows": {}}) as results:
+        results.setdefault("partial", {}).pop(key, None)
 
 
 def selection_path() -> Path:
@@ -265,7 +272,6 @@ def find_candidate(selection: dict, dataset: str, row: str, config: dict):
 
 def save_candidate(dataset: str, row: str, result: dict, config: dict) -> None:
     """One model-selection candidate: its config and its mean validation and test accuracy."""
-    selection = load_selection()
     entry = {
         "dataset": dataset,
         "row": row,
@@ -277,20 +283,16 @@ def save_candidate(dataset: str, row: str, result: dict, config: dict) -> None:
         "test_acc": result["test_acc"],
         "epochs": result["epochs"],
         "seconds": sum(result["seconds"]),
-        "command": "python benchmarks/graph_classification.py " + " ".join(sys.argv[1:]),
+        "command": command_line(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "result": result,
     }
-    index = find_candidate(selection, dataset, row, config)
-    if index is None:
-        selection["candidates"].append(entry)
-    else:
-        selection["candidates"][index] = entry
-    path = selection_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(selection, indent=2) + "\n")
-    tmp.replace(path)
+    with updating(selection_path(), {"candidates": []}) as selection:
+        index = find_candidate(selection, dataset, row, config)
+        if index is None:
+            selection["candidates"].append(entry)
+        else:
+            selection["candidates"][index] = entry
 
 
 def write_selection_table() -> str | None:
