@@ -168,6 +168,7 @@ CONFIG_KEYS = (
     "lr_step",
     "lr_decay",
     "monitor",
+    "tie_breaker",
     "max_nodes",
     "cell",
     "lstm_output",
@@ -182,7 +183,8 @@ def config_of(args) -> dict:
 
 # Options added after the first results were recorded; their defaults are exactly what the
 # earlier code did (dropout on the readout input = dropout, no weight or lr decay, a
-# unidirectional LSTM read forwards, its last state as output), so older rows lacking these
+# unidirectional LSTM read forwards, its last state as output, no early-stopping tie
+# breaker), so older rows lacking these
 # keys ran with these values.
 LATER_OPTIONS = (
     "readout_dropout",
@@ -193,6 +195,7 @@ LATER_OPTIONS = (
     "lstm_output",
     "bidirectional",
     "reverse",
+    "tie_breaker",
 )
 
 
@@ -265,7 +268,7 @@ def load_selection() -> dict:
 
 def find_candidate(selection: dict, dataset: str, row: str, config: dict):
     for i, c in enumerate(selection["candidates"]):
-        if c["dataset"] == dataset and c["row"] == row and c["config"] == config:
+        if c["dataset"] == dataset and c["row"] == row and full_config(c["config"]) == config:
             return i
     return None
 
@@ -391,7 +394,9 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
         key = f"selection:{row}" if args.selection else row
         stored = json.loads(path.read_text()) if path.exists() else {}
         resume = stored.get("partial", {}).get(key)
-        if resume is not None and (args.force or resume.get("config") != config_of(args)):
+        if resume is not None and (
+            args.force or full_config(resume.get("config", {})) != config_of(args)
+        ):
             resume = None
         if resume is not None:
             print(f"{dataset} {row}: resuming after {len(resume['test_acc'])} finished folds")
@@ -408,6 +413,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
             lr_step=args.lr_step,
             lr_decay=args.lr_decay,
             monitor=args.monitor,
+            tie_breaker=args.tie_breaker,
             progress=not args.quiet,
             description=f"{dataset} {row}",
             log=lambda line: print(line, flush=True),
@@ -555,6 +561,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--monitor", default="val_acc", choices=["val_acc", "val_loss"], help="early stopping on"
+    )
+    parser.add_argument(
+        "--tie-breaker",
+        default=None,
+        choices=["val_loss"],
+        help="among epochs of equal --monitor, keep the one best on this (default: the first)",
     )
     parser.add_argument(
         "--max-nodes",

@@ -58,6 +58,42 @@ def test_unknown_monitor_is_clear(data):
         _trainer(data, max_epochs=3, monitor="val_f1").fit()
 
 
+def test_tie_breaker_picks_the_lowest_loss_among_epochs_of_equal_accuracy(data):
+    trainer = _trainer(
+        data, max_epochs=60, monitor="val_acc", mode="max", tie_breaker="val_loss"
+    ).fit()
+    history = trainer.history_
+    best_acc = max(r["val_acc"] for r in history)
+    tied = [r for r in history if r["val_acc"] == best_acc]
+    assert len(tied) > 1  # accuracy on 30 validation nodes ties often
+    chosen = min(tied, key=lambda r: r["val_loss"])
+    assert trainer.best_epoch_ == chosen["epoch"]
+    assert trainer.evaluate(("val",))["val_loss"] == pytest.approx(chosen["val_loss"], abs=1e-6)
+    # Without the tie breaker the first epoch of the best accuracy is kept.
+    plain = _trainer(data, max_epochs=60, monitor="val_acc", mode="max").fit()
+    assert plain.best_epoch_ == tied[0]["epoch"]
+
+
+def test_early_stopping_tie_breaker_unit():
+    from graphseq.train import EarlyStopping
+
+    model = torch.nn.Linear(1, 1)
+    stopping = EarlyStopping("val_acc", "max", patience=2, tie_breaker="val_f1", tie_mode="max")
+    assert not stopping.step(0.5, model, 1, 0.2)
+    assert not stopping.step(0.5, model, 2, 0.4)  # tie, better f1: best, patience resets
+    assert stopping.best_epoch == 2
+    assert not stopping.step(0.5, model, 3, 0.3)  # tie, worse f1: a bad epoch
+    assert stopping.step(0.4, model, 4, 0.9)  # worse accuracy: second bad epoch, stop
+    assert (stopping.best_epoch, stopping.best_score, stopping.best_tie_score) == (2, 0.5, 0.4)
+    with pytest.raises(ValueError, match="tie_mode must be 'min' or 'max'"):
+        EarlyStopping("val_acc", "max", tie_breaker="val_loss", tie_mode="lowest")
+
+
+def test_unknown_tie_breaker_is_clear(data):
+    with pytest.raises(KeyError, match=r"tie_breaker='val_f1' is not among the metrics"):
+        _trainer(data, max_epochs=3, monitor="val_acc", tie_breaker="val_f1").fit()
+
+
 class _Interrupt(Exception):
     pass
 

@@ -107,6 +107,7 @@ def cross_validate(
     lr_step: int | None = None,
     lr_decay: float = 1.0,
     monitor: str | None = None,  # e.g. "val_loss"; default: the task's val_acc
+    tie_breaker: str | None = None,
     progress: bool | None = None,
     description: str = "cross-validation",
     log: Callable[[str], None] | None = None,
@@ -121,6 +122,8 @@ def cross_validate(
             starts from reproducible fresh weights.
         lr_step: epochs between learning-rate decays (see `Trainer`; None: constant).
         lr_decay: factor applied to the learning rate at each decay step.
+        tie_breaker: e.g. ``"val_loss"``: among epochs of equal validation accuracy, the one
+            of lowest validation loss is kept (see `Trainer`).
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.
@@ -162,6 +165,7 @@ def cross_validate(
             patience=patience,
             monitor=monitor,
             mode=None if monitor is None else ("min" if monitor.endswith("loss") else "max"),
+            tie_breaker=tie_breaker,
             seed=seed + fold,
             progress=False,
             eval_splits=("val",),

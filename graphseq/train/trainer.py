@@ -52,6 +52,9 @@ class Trainer:
             None trains for ``max_epochs`` (the best epoch is still tracked).
         monitor: the history key early stopping watches; default from the task (``val_loss``).
         mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better.
+        tie_breaker: a second history key deciding between epochs of equal ``monitor``, e.g.
+            ``monitor="val_acc", tie_breaker="val_loss"`` (see `EarlyStopping`); minimized if
+            its name contains ``"loss"``, else maximized.
         restore_best: load the best epoch's weights at the end of `fit`.
         grad_clip: clip the global gradient norm to this value (None: no clipping).
         seed: seeds Python, NumPy and torch at the start of `fit`, and the generator handed
@@ -83,6 +86,7 @@ class Trainer:
         monitor: str | None = None,
         mode: str | None = None,
         min_delta: float = 0.0,
+        tie_breaker: str | None = None,
         restore_best: bool = True,
         grad_clip: float | None = None,
         seed: int | None = 0,
@@ -122,7 +126,13 @@ class Trainer:
         self.lr_step = lr_step
         self.lr_decay = float(lr_decay)
         self.early_stopping = EarlyStopping(
-            monitor or task.monitor, mode or task.mode, patience, min_delta
+            monitor or task.monitor,
+            mode or task.mode,
+            patience,
+            min_delta,
+            tie_breaker=tie_breaker,
+            # Losses are minimized; any other metric (accuracy, F1) is maximized.
+            tie_mode="min" if tie_breaker is None or "loss" in tie_breaker else "max",
         )
         self.restore_best = restore_best
         self.grad_clip = grad_clip
@@ -246,6 +256,7 @@ class Trainer:
                 seed_everything(self.seed)
                 self.generator.manual_seed(self.seed)
         monitor = self.early_stopping.monitor
+        tie_breaker = self.early_stopping.tie_breaker
         bar = tqdm(
             total=self.max_epochs,
             initial=min(self.epoch_, self.max_epochs),
@@ -265,18 +276,24 @@ class Trainer:
                 }
                 if self.eval_splits:
                     record.update(self.evaluate(self.eval_splits))
-                if monitor not in record:
-                    raise KeyError(
-                        f"monitor={monitor!r} is not among the metrics {sorted(record)}; pass "
-                        "monitor=... naming one of them (or add the split to eval_splits)."
-                    )
+                for option, key in (("monitor", monitor), ("tie_breaker", tie_breaker)):
+                    if key is not None and key not in record:
+                        raise KeyError(
+                            f"{option}={key!r} is not among the metrics {sorted(record)}; pass "
+                            f"{option}=... naming one of them (or add the split to eval_splits)."
+                        )
                 self.epoch_ += 1
                 if self.lr_step is not None and self.epoch_ % self.lr_step == 0:
                     # The learning rate lives in the optimizer's state, so a resumed run keeps it.
                     for group in self.optimizer.param_groups:
                         group["lr"] *= self.lr_decay
                 self.history_.append(record)
-                stop = self.early_stopping.step(record[monitor], self.model, self.epoch_)
+                stop = self.early_stopping.step(
+                    record[monitor],
+                    self.model,
+                    self.epoch_,
+                    None if tie_breaker is None else record[tie_breaker],
+                )
                 for callback in self.callbacks:
                     callback(self, record)
                 bar.update(1)
