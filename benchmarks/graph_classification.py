@@ -169,6 +169,7 @@ CONFIG_KEYS = (
     "lr_decay",
     "monitor",
     "tie_breaker",
+    "node_attributes",
     "max_nodes",
     "cell",
     "lstm_output",
@@ -184,7 +185,7 @@ def config_of(args) -> dict:
 # Options added after the first results were recorded; their defaults are exactly what the
 # earlier code did (dropout on the readout input = dropout, no weight or lr decay, a
 # unidirectional LSTM read forwards, its last state as output, no early-stopping tie
-# breaker), so older rows lacking these
+# breaker, node labels without continuous attributes), so older rows lacking these
 # keys ran with these values.
 LATER_OPTIONS = (
     "readout_dropout",
@@ -196,6 +197,7 @@ LATER_OPTIONS = (
     "bidirectional",
     "reverse",
     "tie_breaker",
+    "node_attributes",
 )
 
 
@@ -350,7 +352,7 @@ def run_dataset(dataset: str, rows: list[str], args) -> None:
     path = result_path(dataset)
     results = json.loads(path.read_text()) if path.exists() else {"dataset": dataset, "rows": {}}
     selection = load_selection()
-    data = load_dataset(dataset)
+    data = load_dataset(dataset, node_attributes=args.node_attributes)
     graphs = list(data)
     in_channels, num_classes = graphs[0].x.size(1), int(max(int(g.y) for g in graphs)) + 1
     graphs_info = dict(
@@ -561,6 +563,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--monitor", default="val_acc", choices=["val_acc", "val_loss"], help="early stopping on"
+    )
+    parser.add_argument(
+        "--node-attributes",
+        action="store_true",
+        help="append the continuous node attributes (ENZYMES, PROTEINS) to the node labels",
     )
     parser.add_argument(
         "--tie-breaker",

@@ -154,20 +154,26 @@ def _tu_files(name: str) -> tuple[str, ...]:
     )
 
 
-def _load_tu(info: DatasetInfo, directory: Path):
+def _load_tu(info: DatasetInfo, directory: Path, node_attributes: bool = False):
     import torch_geometric.transforms as T
     from torch_geometric.datasets import TUDataset
     from torch_geometric.utils import degree
 
-    # PyG writes processed/ next to raw/, so it gets its own copy of the raw files in the cache.
     source = directory / "TUDataset" / info.name / "raw"
+    if node_attributes and not (source / f"{info.name}_node_attributes.txt").is_file():
+        raise ValueError(
+            f"{info.name} has no continuous node attributes ({info.name}_node_attributes.txt "
+            f"is not in {source}); ENZYMES and PROTEINS have them. Leave node_attributes=False."
+        )
+    # PyG writes processed/ next to raw/, so it gets its own copy of the raw files in the cache.
     root = _processed_path("TUDataset")
     target = root / info.name / "raw"
     target.mkdir(parents=True, exist_ok=True)
     for file in source.iterdir():
         if file.is_file() and not (target / file.name).is_file():
             shutil.copy2(file, target / file.name)
-    dataset = TUDataset(str(root), info.name)
+    # The processed file holds the attributes either way; use_node_attr only selects columns.
+    dataset = TUDataset(str(root), info.name, use_node_attr=node_attributes)
     if dataset.num_node_features == 0:
         # No node features (IMDB-*): one-hot degree, as in Xu et al. 2019 / Errica et al. 2020.
         max_degree = 0
@@ -339,6 +345,7 @@ def load_dataset(
     *,
     normalize_features: bool = False,
     sparse_features: bool = False,
+    node_attributes: bool = False,
     **options,
 ):
     """Load a dataset by name (case-insensitive; see `dataset_names`).
@@ -350,6 +357,9 @@ def load_dataset(
             preprocessing); node datasets only.
         sparse_features: return ``x`` as a sparse COO tensor (bag-of-words features are about 1%
             non-zero, and graphseq's layers multiply them without densifying).
+        node_attributes: graph datasets with continuous node attributes (ENZYMES: 18,
+            PROTEINS: 1): append them to the one-hot node labels, as Errica et al. 2020 do
+            (PyG's ``use_node_attr``). The default gives the node labels only.
         **options: only for ``"Synthetic"``: the arguments of `make_community_graph`.
 
     Returns:
@@ -367,6 +377,10 @@ def load_dataset(
     directory = info.find(root)
     if directory is None:
         raise _not_found(info, root)
+    if node_attributes:
+        if info.kind != "graph":
+            raise ValueError("node_attributes applies to graph (TU) datasets only.")
+        options = {**options, "node_attributes": True}
     result = info.loader(info, directory, **options)
     if info.kind == "node":
         result = result.clone()

@@ -79,6 +79,23 @@ def test_tu_dataset_and_degree_features(data_root):
     assert torch.equal(graph.x.sum(1), torch.ones(graph.num_nodes))  # one-hot degree
 
 
+def test_tu_node_attributes_are_appended_to_the_labels(data_root):
+    labels_only = load_dataset("ENZYMES", data_root)
+    with_attributes = load_dataset("ENZYMES", data_root, node_attributes=True)
+    assert labels_only.num_node_features == 3
+    assert with_attributes.num_node_features == 21  # 18 continuous attributes + 3 labels
+    first, second = labels_only[0].x, with_attributes[0].x
+    assert torch.equal(second[:, 18:], first)  # PyG puts the attributes first
+    # The first node's attributes as written in the raw file.
+    raw = data_root / "TUDataset/ENZYMES/raw/ENZYMES_node_attributes.txt"
+    values = [float(v) for v in raw.read_text().splitlines()[0].split(",")]
+    assert second[0, :18].tolist() == pytest.approx(values)
+    with pytest.raises(ValueError, match="MUTAG has no continuous node attributes"):
+        load_dataset("MUTAG", data_root, node_attributes=True)
+    with pytest.raises(ValueError, match="graph \\(TU\\) datasets only"):
+        load_dataset("Cora", data_root, node_attributes=True)
+
+
 def test_missing_files_error_names_dataset_files_and_dirs(data_root):
     with pytest.raises(DatasetNotFoundError) as info:
         load_dataset("PubMed", root=data_root)
