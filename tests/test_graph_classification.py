@@ -172,6 +172,21 @@ def test_cross_validation_rejects_a_resume_from_another_run():
         )
 
 
+def test_baseline_is_unchanged_by_the_scale_of_the_features():
+    graphs = _toy_graphs(8)
+    batch = Batch.from_data_list(graphs)
+    torch.manual_seed(0)
+    model = StructureAgnosticBaseline(2, 2, 16, dropout=0.0)
+    model.train()  # batch statistics: a feature scaled by 1000 is standardized the same way
+    out = model(batch.x, batch.edge_index, batch.batch)
+    scaled = model(batch.x * 1000.0, batch.edge_index, batch.batch)
+    assert torch.allclose(out, scaled, atol=1e-4)
+    plain = StructureAgnosticBaseline(2, 2, 16, dropout=0.0, batch_norm=False)
+    assert not torch.allclose(
+        plain(batch.x, None, batch.batch), plain(batch.x * 1000.0, None, batch.batch)
+    )
+
+
 def test_readout_dropout_is_separate_from_the_head_dropout():
     graph = _toy_graphs(1)[0]
     seen = []
