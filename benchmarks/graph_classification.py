@@ -67,7 +67,7 @@ ROWS = {
     "gcn-mean": ("GCN + mean readout", {"readout": "mean"}),
     "gcn-sum": ("GCN + sum readout", {"readout": "sum"}),
     "gcn-set2set": ("GCN + PyG Set2Set readout", {"readout": "set2set"}),
-    "baseline": ("structure-agnostic: MLP on summed node features", None),
+    "baseline": ("structure-agnostic: MLP on summed node features (batch-normalized)", None),
 }
 
 # Published 10-fold accuracies (%), DESIGN.md.
