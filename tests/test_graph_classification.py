@@ -181,6 +181,11 @@ def test_baseline_is_unchanged_by_the_scale_of_the_features():
     out = model(batch.x, batch.edge_index, batch.batch)
     scaled = model(batch.x * 1000.0, batch.edge_index, batch.batch)
     assert torch.allclose(out, scaled, atol=1e-4)
+    # A training batch of a single graph (an epoch's last batch can be one) uses the running
+    # statistics instead of failing.
+    one = Batch.from_data_list(graphs[:1])
+    single = model(one.x, one.edge_index, one.batch)
+    assert single.shape == (1, 2) and bool(torch.isfinite(single).all())
     plain = StructureAgnosticBaseline(2, 2, 16, dropout=0.0, batch_norm=False)
     assert not torch.allclose(
         plain(batch.x, None, batch.batch), plain(batch.x * 1000.0, None, batch.batch)

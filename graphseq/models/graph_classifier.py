@@ -147,4 +147,21 @@ class StructureAgnosticBaseline(nn.Module):
         _check_x(x, self.in_channels, "StructureAgnosticBaseline")
         if batch is None:
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-        return self.head(self.norm(self.readout(x, batch, num_graphs=num_graphs)))
+        summed = self.readout(x, batch, num_graphs=num_graphs)
+        return self.head(self._normalize(summed))
+
+    def _normalize(self, summed: torch.Tensor) -> torch.Tensor:
+        norm = self.norm
+        if isinstance(norm, nn.BatchNorm1d) and self.training and summed.size(0) == 1:
+            # A batch of one graph has no batch statistics (the last batch of an epoch can be
+            # that small): standardize it with the running ones, as in evaluation.
+            return F.batch_norm(
+                summed,
+                norm.running_mean,
+                norm.running_var,
+                norm.weight,
+                norm.bias,
+                training=False,
+                eps=norm.eps,
+            )
+        return norm(summed)
