@@ -54,7 +54,7 @@ class Trainer:
         mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better.
         tie_breaker: a second history key deciding between epochs of equal ``monitor``, e.g.
             ``monitor="val_acc", tie_breaker="val_loss"`` (see `EarlyStopping`); minimized if
-            its name contains ``"loss"``, else maximized.
+            its name ends in ``"loss"``, else maximized.
         restore_best: load the best epoch's weights at the end of `fit`.
         grad_clip: clip the global gradient norm to this value (None: no clipping).
         seed: seeds Python, NumPy and torch at the start of `fit`, and the generator handed
@@ -132,7 +132,7 @@ class Trainer:
             min_delta,
             tie_breaker=tie_breaker,
             # Losses are minimized; any other metric (accuracy, F1) is maximized.
-            tie_mode="min" if tie_breaker is None or "loss" in tie_breaker else "max",
+            tie_mode="min" if tie_breaker is None or tie_breaker.endswith("loss") else "max",
         )
         self.restore_best = restore_best
         self.grad_clip = grad_clip
