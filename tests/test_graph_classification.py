@@ -172,6 +172,48 @@ def test_cross_validation_rejects_a_resume_from_another_run():
         )
 
 
+def test_several_runs_per_fold_average_runs_whose_first_is_the_single_run():
+    graphs = add_node_ranks(_toy_graphs(40), "degree")
+    options = dict(folds=4, seed=1, max_epochs=25, batch_size=8, lr=0.02, progress=False)
+
+    def build():
+        return GraphClassifier(2, 2, 8, 2, readout="lstm")
+
+    single = cross_validate(graphs, build, **options)
+    built = []
+    three = cross_validate(graphs, lambda: built.append(1) or build(), runs=3, **options)
+    assert len(built) == 12 and three["runs"] == 3
+    assert [runs[0] for runs in three["run_test_acc"]] == single["test_acc"]
+    assert [runs[0] for runs in three["run_val_acc"]] == single["val_acc"]
+    assert single["run_test_acc"] == [[a] for a in single["test_acc"]]
+    for runs, mean in zip(three["run_test_acc"], three["test_acc"], strict=True):
+        assert len(runs) == 3 and mean == pytest.approx(sum(runs) / 3)
+    # The runs differ (own weights and holdout), so at least one fold's runs disagree.
+    assert any(len(set(runs)) > 1 for runs in three["run_test_acc"])
+    with pytest.raises(ValueError, match="runs must be a positive int"):
+        cross_validate(graphs, build, runs=0, **options)
+    # Resuming needs the same runs; a result saved before runs existed resumes as runs=1.
+    with pytest.raises(ValueError, match="resume was run with runs=1 but this run has runs=3"):
+        cross_validate(graphs, build, runs=3, resume=single, **options)
+    old = {k: v for k, v in single.items() if k not in ("runs", "run_test_acc", "run_val_acc")}
+    resumed = cross_validate(graphs, build, resume=old, **options)
+    assert resumed["run_test_acc"] == single["run_test_acc"]
+
+
+def test_each_run_draws_its_own_stratified_holdout_from_the_training_part():
+    from graphseq.train.cross_validation import _rerun_split
+
+    labels = torch.tensor([0] * 30 + [1] * 20)
+    split = stratified_folds(labels, 5, seed=0)[0]
+    again = _rerun_split(split, labels.numpy(), 0.1, 1000)
+    assert torch.equal(again["test"], split["test"])
+    before = set(split["train"].tolist()) | set(split["val"].tolist())
+    after = set(again["train"].tolist()) | set(again["val"].tolist())
+    assert before == after and not set(again["val"].tolist()) & set(again["train"].tolist())
+    assert not torch.equal(again["val"], split["val"])
+    assert int(labels[again["val"]].sum()) == int(labels[split["val"]].sum())
+
+
 def test_baseline_is_unchanged_by_the_scale_of_the_features():
     graphs = _toy_graphs(8)
     batch = Batch.from_data_list(graphs)
@@ -209,6 +251,25 @@ def test_readout_dropout_is_separate_from_the_head_dropout():
     for bad in (1.0, -0.1, True):
         with pytest.raises(ValueError, match="readout_dropout must be in"):
             GraphClassifier(2, 2, 8, 2, readout_dropout=bad)
+
+
+@pytest.mark.parametrize("jumping_knowledge", [True, False])
+def test_include_input_prepends_the_input_features_to_the_read_out_embeddings(jumping_knowledge):
+    torch.manual_seed(0)
+    graph = _toy_graphs(1)[0]
+    graph.x = torch.randn(graph.num_nodes, 2)
+    plain = GraphClassifier(2, 2, 8, 3, readout="lstm", jumping_knowledge=jumping_knowledge)
+    with_input = GraphClassifier(
+        2, 2, 8, 3, readout="lstm", jumping_knowledge=jumping_knowledge, include_input=True
+    )
+    with_input.convs.load_state_dict(plain.convs.state_dict())
+    plain.eval(), with_input.eval()
+    embedded = with_input.embed_nodes(graph.x, graph.edge_index)
+    assert embedded.shape == (graph.num_nodes, 2 + 8 * (3 if jumping_knowledge else 1))
+    assert torch.equal(embedded[:, :2], graph.x)
+    assert torch.equal(embedded[:, 2:], plain.embed_nodes(graph.x, graph.edge_index))
+    # The readout is built for the wider input, and the whole model runs.
+    assert with_input(graph.x, graph.edge_index).shape == (1, 2)
 
 
 def test_graph_store_select_matches_pyg_collation():

@@ -40,6 +40,9 @@ class GraphClassifier(nn.Module):
         jumping_knowledge: read out the concatenation of every GCN layer's output (width
             ``num_layers * hidden``) instead of the last one only (Xu et al. 2018); it keeps the
             local, low-layer features that small molecules are often classified by.
+        include_input: also read out the input features ``x`` themselves (layer 0), prepended
+            to the GCN outputs (width ``+ F``), as GIN's readout does (Xu et al. 2019): the
+            GCN's degree normalization blurs what each node is, the raw features keep it.
         batch_norm: batch normalization after every GCN layer.
         dropout: before the MLP's last layer, and on the readout's input unless
             ``readout_dropout`` is given.
@@ -60,6 +63,7 @@ class GraphClassifier(nn.Module):
         *,
         readout: str = "lstm",
         jumping_knowledge: bool = True,
+        include_input: bool = False,
         batch_norm: bool = True,
         dropout: float = 0.5,
         readout_dropout: float | None = None,
@@ -88,19 +92,26 @@ class GraphClassifier(nn.Module):
             for _ in range(num_layers)
         )
         self.jumping_knowledge = jumping_knowledge
+        self.include_input = include_input
         node_channels = hidden_channels * (num_layers if jumping_knowledge else 1)
+        node_channels += in_channels if include_input else 0
         self.readout = make_readout(readout, node_channels, hidden_channels, **readout_options)
         self.dropout = dropout
         self.readout_dropout = float(readout_dropout)
         self.head = _mlp_head(self.readout.out_channels, hidden_channels, num_classes, dropout)
 
     def embed_nodes(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        """Node embeddings ``[N, hidden]`` (``[N, num_layers * hidden]`` with jumping knowledge)."""
-        layers = []
+        """Node embeddings ``[N, hidden]`` (``[N, num_layers * hidden]`` with jumping knowledge;
+        ``F`` more columns, the input ``x`` first, with ``include_input``)."""
+        inputs, layers = x, []
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = F.relu(norm(conv(x, edge_index)))
             layers.append(x)
-        return torch.cat(layers, 1) if self.jumping_knowledge else x
+        if not self.jumping_knowledge:
+            layers = layers[-1:]
+        if self.include_input:
+            layers.insert(0, inputs)
+        return torch.cat(layers, 1)
 
     def forward(self, x, edge_index, batch=None, num_graphs=None, node_rank=None):
         _check_x(x, self.in_channels, "GraphClassifier")
