@@ -7,6 +7,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphseq.models import GraphClassifier, StructureAgnosticBaseline
+from graphseq.models.graph_classifier import GraphBatchNorm
 from graphseq.nn.readout import add_node_ranks
 from graphseq.train import GraphClassificationTask, Trainer, cross_validate, stratified_folds
 
@@ -232,6 +233,25 @@ def test_baseline_is_unchanged_by_the_scale_of_the_features():
     assert not torch.allclose(
         plain(batch.x, None, batch.batch), plain(batch.x * 1000.0, None, batch.batch)
     )
+
+
+def test_readout_norm_standardizes_the_graph_vectors_entering_the_head():
+    graphs = _toy_graphs(8)
+    batch = Batch.from_data_list(graphs)
+    torch.manual_seed(0)
+    model = GraphClassifier(2, 2, 8, 2, readout="sum", readout_norm=True, dropout=0.0)
+    assert isinstance(model.readout_norm, GraphBatchNorm)
+    seen = []
+    model.head.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    model.train()
+    model(batch.x, batch.edge_index, batch.batch)
+    # Sums over graphs of 4-9 nodes enter the head with mean 0 and std 1 per channel.
+    assert torch.allclose(seen[0].mean(0), torch.zeros(seen[0].size(1)), atol=1e-5)
+    assert torch.allclose(seen[0].var(0, unbiased=False), torch.ones(seen[0].size(1)), atol=1e-3)
+    # A training batch of one graph uses the running statistics instead of failing.
+    one = Batch.from_data_list(graphs[:1])
+    assert model(one.x, one.edge_index, one.batch).shape == (1, 2)
+    assert isinstance(GraphClassifier(2, 2, 8, 2, readout="sum").readout_norm, torch.nn.Identity)
 
 
 def test_readout_dropout_is_separate_from_the_head_dropout():

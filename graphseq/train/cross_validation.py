@@ -231,9 +231,10 @@ def cross_validate(
                 if runs > 1
                 else ""
             )
+            epochs = round(result["epochs"][-1], 1)
             log(
                 f"{description} fold {fold + 1}/{folds}: test {result['test_acc'][-1]:.1f}%"
-                f"{per_run} (val {result['val_acc'][-1]:.1f}%, {result['epochs'][-1]:g} epochs, "
+                f"{per_run} (val {result['val_acc'][-1]:.1f}%, {epochs:g} epochs, "
                 f"{result['seconds'][-1]:.1f} s)"
             )
         if on_fold is not None:
