@@ -156,9 +156,8 @@ def cross_validate(
             of lowest validation loss is kept (see `Trainer`).
         runs: training runs per fold. Run r > 0 draws its own stratified validation holdout
             from the fold's training part (``random_state=seed + fold + 1000 * r``); the test
-            fold is the same. A fold's ``test_acc`` and ``val_acc`` are its runs' means (the
-            variance over folds is then less that of one unlucky initialization); ``runs``
-            times the cost.
+            fold is the same. A fold's ``test_acc`` and ``val_acc`` are its runs' means, so
+            one unlucky initialization or holdout weighs less; ``runs`` times the cost.
         progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
             stderr is a terminal.
         log: optional function called with one line per finished fold.
@@ -246,11 +245,13 @@ def cross_validate(
     return result
 
 
-def _fit_once(graphs, split, build_model, seed: int, *, monitor, **options) -> dict:
+def _fit_once(
+    graphs, split, build_model, seed: int, *, batch_size: int, monitor, **trainer_options
+) -> dict:
     """Train one model on ``split`` (seeded with ``seed``) and score it on val and test."""
     seed_everything(seed)
     model = build_model()
-    task = GraphClassificationTask(graphs, split, batch_size=options.pop("batch_size"))
+    task = GraphClassificationTask(graphs, split, batch_size=batch_size)
     trainer = Trainer(
         model,
         task,
@@ -259,7 +260,7 @@ def _fit_once(graphs, split, build_model, seed: int, *, monitor, **options) -> d
         seed=seed,
         progress=False,
         eval_splits=("val",),
-        **options,
+        **trainer_options,
     ).fit()
     scores = trainer.evaluate(("val", "test"))
     return {
