@@ -154,8 +154,9 @@ NOTES = """Notes:
   The sums grow with the graph's size; without the batch norm, at lr 0.01, the MLP's hidden
   units died in the first epoch (NCI1: training loss stuck at ln 2 = 0.693, best epoch the
   first in 4 of 10 folds) and the row stayed near chance (NCI1 57.1, ENZYMES 23.3, PROTEINS
-  65.9, DD 60.2). With it: NCI1 76.4, ENZYMES 59.5, PROTEINS 74.7, DD 76.9 (above both
-  baselines, the only graph row there that is).
+  65.9, DD 60.2). With it: NCI1 76.4, ENZYMES 59.5, PROTEINS 74.7 with one run per fold
+  (73.7 in this 3-run table), DD 76.9 (above both baselines, the only graph row there that
+  is), IMDB-BINARY 74.4 (was 72.0); on PTC_MR it is worse, 51.5 ± 9.6 (was 57.5).
 - Two structure-agnostic rows: `baseline` standardizes the summed node features with batch
   norm (`StructureAgnosticBaseline`'s default since this table's ENZYMES run, where the raw
   sums of its continuous attributes reach thousands and the MLP stayed at chance), and
