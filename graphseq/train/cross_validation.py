@@ -188,6 +188,17 @@ def cross_validate(
         # A resume saved before ``runs`` existed had one run per fold.
         result[key] = list(resume.get(key, [[v] for v in resume[per_fold]])) if done else []
     result.update(seed=seed, runs=runs)
+    trainer_options = dict(
+        lr=lr,
+        weight_decay=weight_decay,
+        lr_step=lr_step,
+        lr_decay=lr_decay,
+        max_epochs=max_epochs,
+        patience=patience,
+        tie_breaker=tie_breaker,
+        monitor=monitor,
+        mode=None if monitor is None else ("min" if monitor.endswith("loss") else "max"),
+    )
     bar = tqdm(total=folds, initial=done, desc=description, unit="fold", disable=not show)
     for fold in range(done, folds):
         start = time.perf_counter()
@@ -198,21 +209,7 @@ def cross_validate(
             if run > 0:
                 split = _rerun_split(split, labels.numpy(), val_fraction, run_seed)
             fits.append(
-                _fit_once(
-                    graphs,
-                    split,
-                    build_model,
-                    run_seed,
-                    batch_size=batch_size,
-                    lr=lr,
-                    weight_decay=weight_decay,
-                    lr_step=lr_step,
-                    lr_decay=lr_decay,
-                    max_epochs=max_epochs,
-                    patience=patience,
-                    monitor=monitor,
-                    tie_breaker=tie_breaker,
-                )
+                _fit_once(graphs, split, batch_size, build_model, run_seed, **trainer_options)
             )
         result["run_test_acc"].append([fit["test_acc"] for fit in fits])
         result["run_val_acc"].append([fit["val_acc"] for fit in fits])
@@ -245,22 +242,13 @@ def cross_validate(
     return result
 
 
-def _fit_once(
-    graphs, split, build_model, seed: int, *, batch_size: int, monitor, **trainer_options
-) -> dict:
+def _fit_once(graphs, split, batch_size: int, build_model, seed: int, **trainer_options):
     """Train one model on ``split`` (seeded with ``seed``) and score it on val and test."""
     seed_everything(seed)
     model = build_model()
     task = GraphClassificationTask(graphs, split, batch_size=batch_size)
     trainer = Trainer(
-        model,
-        task,
-        monitor=monitor,
-        mode=None if monitor is None else ("min" if monitor.endswith("loss") else "max"),
-        seed=seed,
-        progress=False,
-        eval_splits=("val",),
-        **trainer_options,
+        model, task, seed=seed, progress=False, eval_splits=("val",), **trainer_options
     ).fit()
     scores = trainer.evaluate(("val", "test"))
     return {
