@@ -227,6 +227,7 @@ CONFIG_KEYS = (
     "monitor",
     "tie_breaker",
     "node_attributes",
+    "degree_features",
     "include_input",
     "readout_norm",
     "max_nodes",
@@ -244,9 +245,9 @@ def config_of(args) -> dict:
 # Options added after the first results were recorded; their defaults are exactly what the
 # earlier code did (dropout on the readout input = dropout, no weight or lr decay, a
 # unidirectional LSTM read forwards, its last state as output, no early-stopping tie
-# breaker, node labels without continuous attributes, no input features in the readout, one
-# training run per fold, no batch norm after the readout but gcn-sum's), so older rows lacking
-# these keys ran with these values.
+# breaker, node labels without continuous attributes or degrees, no input features in the
+# readout, one training run per fold, no batch norm after the readout but gcn-sum's), so older
+# rows lacking these keys ran with these values.
 LATER_OPTIONS = (
     "readout_dropout",
     "weight_decay",
@@ -261,6 +262,7 @@ LATER_OPTIONS = (
     "include_input",
     "runs",
     "readout_norm",
+    "degree_features",
 )
 
 
@@ -423,7 +425,9 @@ def write_selection_table() -> str | None:
 def run_dataset(dataset: str, rows: list[str], args) -> None:
     path = result_path(dataset)
     selection = load_selection()
-    data = load_dataset(dataset, node_attributes=args.node_attributes)
+    data = load_dataset(
+        dataset, node_attributes=args.node_attributes, degree_features=args.degree_features
+    )
     graphs = list(data)
     in_channels, num_classes = graphs[0].x.size(1), int(max(int(g.y) for g in graphs)) + 1
     graphs_info = dict(
@@ -651,6 +655,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--node-attributes",
         action="store_true",
         help="append the continuous node attributes (ENZYMES, PROTEINS) to the node labels",
+    )
+    parser.add_argument(
+        "--degree-features",
+        action="store_true",
+        help="append each node's one-hot degree to its features (IMDB-* have only that anyway)",
     )
     parser.add_argument(
         "--tie-breaker",

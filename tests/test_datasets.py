@@ -96,6 +96,30 @@ def test_tu_node_attributes_are_appended_to_the_labels(data_root):
         load_dataset("Cora", data_root, node_attributes=True)
 
 
+def test_tu_degree_features_are_appended_one_hot(data_root):
+    from torch_geometric.utils import degree
+
+    labels_only = load_dataset("MUTAG", data_root)
+    with_degrees = load_dataset("MUTAG", data_root, degree_features=True)
+    assert with_degrees.num_node_features == 7 + 5  # MUTAG's degrees are 1..4
+    for i in (0, 100):
+        graph, x = labels_only[i], with_degrees[i].x
+        assert torch.equal(x[:, :7], graph.x)
+        expected = degree(graph.edge_index[0], graph.num_nodes).long()
+        assert torch.equal(x[:, 7:].argmax(1), expected)
+        assert torch.equal(x[:, 7:].sum(1), torch.ones(graph.num_nodes))
+    # After the continuous attributes and labels; a featureless dataset is unchanged by it.
+    both = load_dataset("ENZYMES", data_root, node_attributes=True, degree_features=True)
+    assert both.num_node_features > 21
+    assert torch.equal(
+        both[0].x[:, :21], load_dataset("ENZYMES", data_root, node_attributes=True)[0].x
+    )
+    imdb = load_dataset("IMDB-BINARY", data_root)
+    assert torch.equal(load_dataset("IMDB-BINARY", data_root, degree_features=True)[3].x, imdb[3].x)
+    with pytest.raises(ValueError, match="graph \\(TU\\) datasets only"):
+        load_dataset("Cora", data_root, degree_features=True)
+
+
 def test_missing_files_error_names_dataset_files_and_dirs(data_root):
     with pytest.raises(DatasetNotFoundError) as info:
         load_dataset("PubMed", root=data_root)
