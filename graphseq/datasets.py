@@ -182,7 +182,8 @@ def _load_tu(
     if dataset.num_node_features == 0 or degree_features:
         # No node features (IMDB-*): one-hot degree, as in Xu et al. 2019 / Errica et al. 2020.
         # Asked for, it is appended to the node labels: GCN's degree-normalized aggregation
-        # hides how many neighbours a node has, which the one-hot degree states outright.
+        # only blurs a node's neighbour count into the scale of its output (with identical
+        # neighbours, sqrt((d_i + 1) / (d_j + 1)) x); the one-hot degree states it outright.
         max_degree = 0
         for graph in dataset:
             if graph.num_edges:
