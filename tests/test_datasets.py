@@ -101,7 +101,7 @@ def test_tu_degree_features_are_appended_one_hot(data_root):
 
     labels_only = load_dataset("MUTAG", data_root)
     with_degrees = load_dataset("MUTAG", data_root, degree_features=True)
-    assert with_degrees.num_node_features == 7 + 5  # MUTAG's degrees are 1..4
+    assert with_degrees.num_node_features == 7 + 5  # degrees 0..4 (MUTAG: at most 4)
     for i in (0, 100):
         graph, x = labels_only[i], with_degrees[i].x
         assert torch.equal(x[:, :7], graph.x)
