@@ -7,7 +7,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphseq.models import GraphClassifier, StructureAgnosticBaseline
-from graphseq.models.graph_classifier import GraphBatchNorm
+from graphseq.nn import GraphBatchNorm
 from graphseq.nn.readout import add_node_ranks
 from graphseq.train import GraphClassificationTask, Trainer, cross_validate, stratified_folds
 

@@ -7,9 +7,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nn.gcn import GCNConv
+from ..nn.norm import GraphBatchNorm
 from ..nn.readout import _check_x, make_readout
 
-__all__ = ["GraphBatchNorm", "GraphClassifier", "StructureAgnosticBaseline"]
+__all__ = ["GraphClassifier", "StructureAgnosticBaseline"]
 
 
 def _mlp_head(in_channels: int, hidden_channels: int, num_classes: int, dropout: float):
@@ -25,22 +26,6 @@ def _check_dims(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}.")
-
-
-class GraphBatchNorm(nn.BatchNorm1d):
-    """``BatchNorm1d`` over graph vectors ``[G, C]`` that accepts a training batch of one graph.
-
-    A batch of one graph has no batch statistics (the last batch of an epoch can be that
-    small: NCI1's is), so in training it is standardized with the running ones, as in
-    evaluation, instead of raising.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and x.size(0) == 1:
-            return F.batch_norm(
-                x, self.running_mean, self.running_var, self.weight, self.bias, eps=self.eps
-            )
-        return super().forward(x)
 
 
 class GraphClassifier(nn.Module):
