@@ -33,9 +33,10 @@ benchmarks/graph_classification.py`` followed by)::
 
 The fold-seed checks (``graph_classification_seeds/<DATASET>_seed<N>.json``): a dataset's
 command with ``--rows`` (the rows listed in the table), ``--seed N --out /tmp/seedcheck/seedN``,
-the result file then copied there. A selection candidate, e.g. ``--datasets MUTAG --rows lstm-degree --selection --lr 0.001
---epochs 200 --patience 40 --batch-size 32 --cell gru --lstm-output mean --runs 3`` (the
-commands of every row and candidate are stored in the JSON files).
+the result file then copied there. A selection candidate, e.g. ``--datasets MUTAG --rows
+lstm-degree --selection --lr 0.001 --epochs 200 --patience 40 --batch-size 32 --cell gru
+--lstm-output mean --runs 3`` (the commands of every row and candidate are stored in the JSON
+files).
 """
 
 from __future__ import annotations
@@ -189,9 +190,9 @@ NOTES = """Notes:
   numbers to the digit). Neither is the stronger everywhere (raw: PROTEINS 75.0 against
   73.0, MUTAG with degree features 85.3 against 83.9; normalized: ENZYMES 46.0 against 20.3,
   MUTAG without degree features 81.5 against 76.1), so a graph model is judged against the
-  better of the two. On PROTEINS the better baseline beats every graph
-  row, and on DD every one but `gcn-sum`, as in Errica et al.: there the structure adds
-  little these models can use. On MUTAG (with degree features, see above) the best LSTM row
+  better of the two. On PROTEINS the better baseline beats every graph row, and on DD every
+  one but `gcn-sum`, as in Errica et al.: there the structure adds little these models can
+  use. On MUTAG (with degree features, see above) the best LSTM row
   (86.9) is 1.6 above it.
 - Mean validation accuracy ranks candidates but overstates accuracy: it is what early
   stopping maximized, on small validation sets (17 graphs per fold on MUTAG).
@@ -557,13 +558,15 @@ def seed_check_lines(loaded: dict) -> list[str]:
             config = {**full_config(result["config"]), "seed": None}
             if row not in main or {**full_config(main[row]["config"]), "seed": None} != config:
                 continue  # not the main table's configuration: nothing to compare with
-            seeds.add(int(seed))
-            cells.setdefault((dataset, row), {0: main[row]["mean"]})[int(seed)] = result["mean"]
+            main_seed = main[row]["config"]["seed"]
+            seeds.update((int(seed), main_seed))
+            values = cells.setdefault((dataset, row), {main_seed: main[row]["mean"]})
+            values[int(seed)] = result["mean"]
     if not cells:
         return []
     order = {d: i for i, d in enumerate(DATASETS)}
     rows = list(ROWS)
-    columns = [0, *sorted(seeds)]
+    columns = sorted(seeds)
     lines = [
         "Other fold seeds: rows of the table above re-run with the same configuration but "
         "`--seed N` (other folds, validation holdouts and initial weights; "
