@@ -53,6 +53,16 @@ def test_monitor_max_mode(data):
     assert trainer.best_score_ == max(r["val_acc"] for r in trainer.history_)
 
 
+def test_mode_follows_the_monitor_name_when_not_given(data):
+    # The node task minimizes its own val_loss; an accuracy monitor must not inherit "min".
+    assert _trainer(data, max_epochs=1).early_stopping.mode == "min"
+    assert _trainer(data, max_epochs=1, monitor="val_acc").early_stopping.mode == "max"
+    assert _trainer(data, max_epochs=1, monitor="train_loss").early_stopping.mode == "min"
+    assert _trainer(data, max_epochs=1, monitor="val_acc", mode="min").early_stopping.mode == "min"
+    trainer = _trainer(data, max_epochs=40, monitor="val_acc").fit()
+    assert trainer.best_score_ == max(r["val_acc"] for r in trainer.history_)
+
+
 def test_unknown_monitor_is_clear(data):
     with pytest.raises(KeyError, match=r"monitor='val_f1' is not among the metrics"):
         _trainer(data, max_epochs=3, monitor="val_f1").fit()

@@ -197,7 +197,6 @@ def cross_validate(
         patience=patience,
         tie_breaker=tie_breaker,
         monitor=monitor,
-        mode=None if monitor is None else ("min" if monitor.endswith("loss") else "max"),
     )
     bar = tqdm(total=folds, initial=done, desc=description, unit="fold", disable=not show)
     for fold in range(done, folds):

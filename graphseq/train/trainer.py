@@ -33,6 +33,11 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return device
 
 
+def _direction(metric: str) -> str:
+    """Losses are minimized; any other metric (accuracy, F1) is maximized."""
+    return "min" if metric.endswith("loss") else "max"
+
+
 class Trainer:
     """Train ``model`` on ``task`` (see `Task`).
 
@@ -51,7 +56,9 @@ class Trainer:
         patience: early stopping after this many epochs without improvement of ``monitor``;
             None trains for ``max_epochs`` (the best epoch is still tracked).
         monitor: the history key early stopping watches; default from the task (``val_loss``).
-        mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better.
+        mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better; default:
+            the task's for its own monitor, else from the name (a ``"...loss"`` is minimized,
+            any other metric maximized).
         tie_breaker: a second history key deciding between epochs of equal ``monitor``, e.g.
             ``monitor="val_acc", tie_breaker="val_loss"`` (see `EarlyStopping`); minimized if
             its name ends in ``"loss"``, else maximized.
@@ -125,14 +132,15 @@ class Trainer:
         self.max_epochs = int(max_epochs)
         self.lr_step = lr_step
         self.lr_decay = float(lr_decay)
+        if mode is None:
+            mode = task.mode if monitor is None else _direction(monitor)
         self.early_stopping = EarlyStopping(
             monitor or task.monitor,
-            mode or task.mode,
+            mode,
             patience,
             min_delta,
             tie_breaker=tie_breaker,
-            # Losses are minimized; any other metric (accuracy, F1) is maximized.
-            tie_mode="min" if tie_breaker is None or tie_breaker.endswith("loss") else "max",
+            tie_mode="min" if tie_breaker is None else _direction(tie_breaker),
         )
         self.restore_best = restore_best
         self.grad_clip = grad_clip
