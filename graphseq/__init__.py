@@ -1,44 +1,92 @@
 """graphseq: classic graph learning on PyTorch Geometric.
 
 DeepWalk, GraphSAGE, normalized GCN and RNN readouts as fast, tested, importable parts.
+Everything a user needs is importable from here; the subpackages hold the rest
+(`graphseq.nn` layers, `graphseq.train` tasks, `graphseq.models` models).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .evaluation import linear_probe, probe_split
-from .graph import CSRGraph
-from .models import GCN, DeepWalk, GraphSAGE, Node2Vec, load_embeddings, save_embeddings
-from .nn import GCNConv, SAGEConv, SequenceEncoder
+from .graph import CSRGraph, as_csr
+from .models import (
+    GCN,
+    CharRNN,
+    DeepWalk,
+    GraphClassifier,
+    GraphSAGE,
+    Node2Vec,
+    SequenceClassifier,
+    StructureAgnosticBaseline,
+    WalkRNN,
+    load_embeddings,
+    save_embeddings,
+)
+from .nn import GCNConv, LSTMReadout, SAGEConv, SequenceEncoder
+from .ordering import OrderNodes, add_node_ranks, node_ranks
 from .sampling import NeighborSampler
 from .seed import seed_everything
-from .train import NodeClassificationTask, SampledNodeClassificationTask, Task, Trainer
+from .train import (
+    CrossValidationResult,
+    EarlyStopping,
+    GraphClassificationTask,
+    LanguageModelTask,
+    NodeClassificationTask,
+    SampledNodeClassificationTask,
+    SequenceClassificationTask,
+    Task,
+    Trainer,
+    UnsupervisedSAGETask,
+    WalkNodeClassificationTask,
+    cross_validate,
+    stratified_folds,
+)
 from .walks import iter_random_walks, random_walks
 
 __all__ = [
     "CSRGraph",
+    "CharRNN",
+    "CrossValidationResult",
     "DatasetNotFoundError",
     "DeepWalk",
+    "EarlyStopping",
     "GCN",
     "GCNConv",
+    "GraphClassificationTask",
+    "GraphClassifier",
     "GraphSAGE",
+    "LSTMReadout",
+    "LanguageModelTask",
     "NeighborSampler",
     "Node2Vec",
     "NodeClassificationTask",
+    "OrderNodes",
     "SAGEConv",
     "SampledNodeClassificationTask",
+    "SequenceClassificationTask",
+    "SequenceClassifier",
     "SequenceEncoder",
+    "StructureAgnosticBaseline",
     "Task",
     "Trainer",
+    "UnsupervisedSAGETask",
+    "WalkNodeClassificationTask",
+    "WalkRNN",
     "__version__",
+    "add_node_ranks",
+    "as_csr",
+    "cross_validate",
     "dataset_names",
     "iter_random_walks",
     "linear_probe",
-    "load_embeddings",
     "load_dataset",
+    "load_embeddings",
     "make_community_graph",
+    "node_ranks",
     "probe_split",
     "random_walks",
     "save_embeddings",
     "seed_everything",
+    "stratified_folds",
 ]

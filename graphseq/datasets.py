@@ -35,6 +35,7 @@ __all__ = [
     "dataset_table",
     "load_dataset",
     "make_community_graph",
+    "row_normalize",
 ]
 
 DATA_ENV = "GRAPHSEQ_DATA"
@@ -86,6 +87,20 @@ class DatasetInfo:
             if all((directory / f).is_file() for f in self.files):
                 return directory
         return None
+
+
+def row_normalize(x: torch.Tensor) -> torch.Tensor:
+    """Each row of ``x [N, F]`` divided by its sum (Kipf & Welling's feature preprocessing);
+    a sparse ``x`` stays sparse (COO in, COO out), a row summing to 0 stays 0."""
+    if not x.is_sparse:
+        return x / x.sum(dim=1, keepdim=True).clamp(min=1e-12)
+    x = x.coalesce()
+    rows = x.indices()[0]
+    totals = torch.zeros(x.size(0), dtype=x.dtype).index_add_(0, rows, x.values())
+    values = x.values() / totals.clamp(min=1e-12)[rows]
+    return torch.sparse_coo_tensor(
+        x.indices(), values, x.shape, is_coalesced=True, check_invariants=False
+    )
 
 
 # ---------------------------------------------------------------------- processing cache
@@ -405,8 +420,7 @@ def load_dataset(
     if info.kind == "node":
         result = result.clone()
         if normalize_features and result.x is not None:
-            total = result.x.sum(dim=1, keepdim=True)
-            result.x = result.x / total.clamp(min=1e-12)
+            result.x = row_normalize(result.x)
         if sparse_features and result.x is not None and not result.x.is_sparse:
             result.x = result.x.to_sparse()
     elif normalize_features or sparse_features:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .train.metrics import f1_scores, multilabel_f1_scores
+from .validation import check_int
 
 __all__ = ["linear_probe", "probe_split", "top_k_predictions"]
 
@@ -147,8 +148,7 @@ def linear_probe(
     fractions = [float(f) for f in train_fractions]
     if not fractions or any(not 0.0 < f < 1.0 for f in fractions):
         raise ValueError(f"train_fractions must be numbers in (0, 1), got {train_fractions}.")
-    if isinstance(num_splits, bool) or not isinstance(num_splits, int) or num_splits < 1:
-        raise ValueError(f"num_splits must be an int >= 1, got {num_splits!r}.")
+    num_splits = check_int("num_splits", num_splits)
     num_nodes = x.shape[0]
     for fraction in fractions:
         size = int(fraction * num_nodes)

@@ -2,167 +2,144 @@
 
 A graph with ``N`` nodes and ``E`` directed edges is stored as
 
-* ``indptr``  ``LongTensor [N + 1]``: the out-edges of node ``v`` are positions
+* ``indptr``  ``LongTensor [N + 1]``: the neighbours of node ``v`` are positions
   ``indptr[v]:indptr[v + 1]``;
-* ``indices`` ``LongTensor [E]``: the target node of each edge, sorted by source;
-* ``weights`` ``FloatTensor [E]`` or ``None`` for an unweighted graph.
+* ``indices`` ``LongTensor [E]``: the neighbour at each position, sorted within each row;
+* ``weights`` ``FloatTensor [E]`` or ``None`` for an unweighted graph;
+* ``direction``: which neighbours a row lists. ``"out"``: the targets of ``v``'s out-edges
+  (what a random walk follows); ``"in"``: the sources of ``v``'s in-edges (what message
+  passing aggregates: PyG's ``edge_index[0]`` sends to ``edge_index[1]``). `reverse` turns one
+  into the other (once: the result is memoized; free for a graph known to be symmetric);
+* ``node_ids``: the original id of every node (row ``i`` is node ``node_ids[i]``), or None when
+  the ids are ``0 .. N-1`` themselves.
 
-An undirected graph is stored with both directions of every edge, as PyG does. The
-conversion from ``edge_index`` (PyG's ``[2, E]`` source/target layout), networkx or scipy
-happens once; random walks and neighbour sampling then index ``indptr``/``indices``
-directly, with no per-batch sorting.
+An undirected graph is stored with both directions of every edge, as PyG does. `as_csr` is the
+one boundary function: it turns any input (``Data``, ``edge_index``, networkx, scipy, a
+CSRGraph of either direction) into the CSR a consumer needs, so walks, samplers and layers index
+``indptr``/``indices`` directly, with no per-batch sorting and no caller-side flipping.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["CSRGraph", "validate_edge_index"]
+from .validation import check_choice, check_edge_index
+
+__all__ = ["CSRGraph", "DIRECTIONS", "as_csr"]
+
+DIRECTIONS = ("out", "in")
 
 
-def validate_edge_index(
-    edge_index, num_nodes: int | None = None, edge_weight=None, *, name: str = "edge_index"
-) -> tuple[torch.Tensor, int, torch.Tensor | None]:
-    """Check a PyG ``edge_index`` (and optional ``edge_weight``) and return them normalised.
-
-    Returns ``(edge_index [2, E] long, num_nodes, edge_weight [E] float or None)``. Raises
-    ``TypeError``/``ValueError`` naming the argument, the problem and the fix.
-    """
-    if not isinstance(edge_index, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor of shape [2, num_edges], got {type(edge_index).__name__}; "
-            "convert it with torch.as_tensor(..., dtype=torch.long)."
-        )
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        hint = (
-            " (it looks transposed: use edge_index.t())"
-            if edge_index.dim() == 2 and edge_index.size(1) == 2
-            else ""
-        )
-        raise ValueError(
-            f"{name} must have shape [2, num_edges], got {list(edge_index.shape)}{hint}."
-        )
-    if (
-        edge_index.dtype.is_floating_point
-        or edge_index.dtype == torch.bool
-        or edge_index.is_complex()
-    ):
-        raise TypeError(
-            f"{name} must hold integer node ids, got dtype {edge_index.dtype}; "
-            "convert it with edge_index.long()."
-        )
-    edge_index = edge_index.long()
-    num_edges = edge_index.size(1)
-    if num_edges > 0:
-        low = int(edge_index.min())
-        if low < 0:
-            raise ValueError(
-                f"{name} contains negative node id {low}; node ids must be 0 .. num_nodes - 1."
-            )
-        high = int(edge_index.max())
-    else:
-        high = -1
-    if num_nodes is None:
-        num_nodes = high + 1
-    else:
-        num_nodes = int(num_nodes)
-        if num_nodes < 0:
-            raise ValueError(f"num_nodes must be >= 0, got {num_nodes}.")
-        if high >= num_nodes:
-            raise ValueError(
-                f"{name} refers to node {high}, but num_nodes is {num_nodes}: node ids must be "
-                f"0 .. num_nodes - 1. Pass num_nodes >= {high + 1} or remove the out-of-range edges."
-            )
-    if edge_weight is not None:
-        edge_weight = torch.as_tensor(edge_weight)
-        if edge_weight.dim() != 1 or edge_weight.numel() != num_edges:
-            raise ValueError(
-                f"edge_weight must have shape [num_edges] = [{num_edges}], got {list(edge_weight.shape)}."
-            )
-        edge_weight = edge_weight.float()
-        if not bool(torch.isfinite(edge_weight).all()):
-            bad = int((~torch.isfinite(edge_weight)).sum())
-            raise ValueError(
-                f"edge_weight contains {bad} NaN or infinite value(s); every weight must be finite. "
-                "Drop or replace them (e.g. torch.nan_to_num) before building the graph."
-            )
-        if bool((edge_weight < 0).any()):
-            raise ValueError(
-                "edge_weight contains negative values; walks and normalisation need weights >= 0."
-            )
-    return edge_index, num_nodes, edge_weight
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CSRGraph:
     """A graph in CSR form (see the module docstring for the layout).
 
-    Build one with `from_edge_index`, `from_data`, `from_networkx`,
-    `from_scipy` or `from_any`; the constructor trusts its arguments.
+    Build one with `as_csr` or the ``from_*`` constructors; the constructor trusts its
+    arguments. ``symmetric=True`` promises that every edge ``u -> v`` has its reverse ``v -> u``
+    with the same weight (undirected input), which makes `reverse` free.
     """
 
     indptr: torch.Tensor
     indices: torch.Tensor
     num_nodes: int
     weights: torch.Tensor | None = None
+    direction: str = "out"
+    symmetric: bool = False
+    node_ids: object = None
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_edge_index(
-        cls, edge_index: torch.Tensor, num_nodes: int | None = None, edge_weight=None
+        cls,
+        edge_index: torch.Tensor,
+        num_nodes: int | None = None,
+        edge_weight=None,
+        *,
+        direction: str = "out",
+        symmetric: bool = False,
+        node_ids=None,
     ) -> CSRGraph:
         """Build from a PyG ``edge_index [2, E]`` (row 0 = source, row 1 = target).
 
         Edges keep their multiplicity; ``num_nodes`` defaults to ``max id + 1``.
         """
-        edge_index, num_nodes, edge_weight = validate_edge_index(edge_index, num_nodes, edge_weight)
-        src, dst = edge_index
-        # Sort by (source, target) so neighbour lists are ordered and reproducible.
-        order = torch.argsort(src * max(num_nodes, 1) + dst, stable=True)
-        src, dst = src[order], dst[order]
-        counts = torch.bincount(src, minlength=num_nodes)
-        indptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        check_choice("direction", direction, DIRECTIONS)
+        edge_index, num_nodes, edge_weight = check_edge_index(edge_index, num_nodes, edge_weight)
+        row, col = edge_index if direction == "out" else edge_index.flip(0)
+        # Sort by (row, neighbour) so neighbour lists are ordered and reproducible.
+        order = torch.argsort(row * max(num_nodes, 1) + col, stable=True)
+        row, col = row[order], col[order]
+        counts = torch.bincount(row, minlength=num_nodes)
+        indptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=row.device)
         torch.cumsum(counts, 0, out=indptr[1:])
         weights = edge_weight[order] if edge_weight is not None else None
-        return cls(indptr=indptr, indices=dst.contiguous(), num_nodes=num_nodes, weights=weights)
+        return cls(indptr, col.contiguous(), num_nodes, weights, direction, symmetric, node_ids)
 
     @classmethod
-    def from_data(cls, data) -> CSRGraph:
+    def from_data(cls, data, *, direction: str = "out") -> CSRGraph:
         """Build from a ``torch_geometric.data.Data`` (uses ``edge_weight`` if present)."""
         edge_index = getattr(data, "edge_index", None)
         if edge_index is None:
             raise ValueError(
                 "data has no edge_index; a graph needs data.edge_index of shape [2, E]."
             )
-        edge_weight = getattr(data, "edge_weight", None)
-        return cls.from_edge_index(edge_index, data.num_nodes, edge_weight)
+        return cls.from_edge_index(
+            edge_index,
+            data.num_nodes,
+            getattr(data, "edge_weight", None),
+            direction=direction,
+            node_ids=getattr(data, "node_ids", None),
+        )
 
     @classmethod
     def from_networkx(cls, graph, weight: str | None = "weight") -> CSRGraph:
-        """Build from a networkx graph whose nodes are ``0..N-1`` (or any hashable, relabelled
-        in ``graph.nodes`` order). Undirected graphs get both edge directions."""
-        import networkx as nx
+        """Build from a networkx graph. Undirected graphs get both edge directions.
 
+        Nodes that are exactly the integers ``0 .. N-1`` (in any order) keep them: row ``i`` is
+        node ``i``. Any other hashable ids are numbered in ``graph.nodes`` order and kept in
+        ``node_ids``.
+        """
         nodes = list(graph.nodes)
-        if nodes != list(range(len(nodes))):
-            graph = nx.convert_node_labels_to_integers(graph, ordering="default")
-        num_nodes = graph.number_of_nodes()
+        num_nodes = len(nodes)
+        identity = (
+            all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n < num_nodes for n in nodes
+            )
+            and len(set(nodes)) == num_nodes
+        )
+        index = None if identity else {node: i for i, node in enumerate(nodes)}
         edges = list(graph.edges(data=True))
-        if not edges:
-            return cls.from_edge_index(torch.zeros(2, 0, dtype=torch.long), num_nodes)
-        src = torch.tensor([u for u, _, _ in edges], dtype=torch.long)
-        dst = torch.tensor([v for _, v, _ in edges], dtype=torch.long)
+        src = torch.tensor(
+            [u if index is None else index[u] for u, _, _ in edges], dtype=torch.long
+        )
+        dst = torch.tensor(
+            [v if index is None else index[v] for _, v, _ in edges], dtype=torch.long
+        )
         has_weight = weight is not None and any(weight in d for _, _, d in edges)
-        w = torch.tensor([float(d.get(weight, 1.0)) for _, _, d in edges]) if has_weight else None
-        if not graph.is_directed():
+        w = (
+            torch.tensor([float(d.get(weight, 1.0)) for _, _, d in edges], dtype=torch.float64)
+            if has_weight
+            else None
+        )
+        undirected = not graph.is_directed()
+        if undirected:
             loops = src == dst
             src, dst = torch.cat([src, dst[~loops]]), torch.cat([dst, src[~loops]])
             if w is not None:
                 w = torch.cat([w, w[~loops]])
-        return cls.from_edge_index(torch.stack([src, dst]), num_nodes, w)
+        if w is not None:
+            w = w.float()
+        return cls.from_edge_index(
+            torch.stack([src, dst]),
+            num_nodes,
+            w,
+            symmetric=undirected,
+            node_ids=None if identity else nodes,
+        )
 
     @classmethod
     def from_scipy(cls, matrix) -> CSRGraph:
@@ -183,30 +160,6 @@ class CSRGraph:
         weight = None if values.numel() == 0 or bool((values == 1).all()) else values
         return cls.from_edge_index(edge_index, matrix.shape[0], weight)
 
-    @classmethod
-    def from_any(cls, graph) -> CSRGraph:
-        """Accept a CSRGraph, PyG ``Data``, networkx graph, scipy sparse matrix or ``edge_index``."""
-        if isinstance(graph, CSRGraph):
-            return graph
-        if isinstance(graph, torch.Tensor):
-            return cls.from_edge_index(graph)
-        if hasattr(graph, "edge_index"):
-            return cls.from_data(graph)
-        try:
-            import scipy.sparse as sp
-
-            if sp.issparse(graph):
-                return cls.from_scipy(graph)
-        except ImportError:  # pragma: no cover - scipy is a dependency
-            pass
-        if hasattr(graph, "adj") and hasattr(graph, "nodes"):
-            return cls.from_networkx(graph)
-        raise TypeError(
-            "cannot build a graph from "
-            f"{type(graph).__name__}; pass a torch_geometric Data, an edge_index [2, E] tensor, "
-            "a networkx graph or a scipy sparse matrix."
-        )
-
     # ------------------------------------------------------------------ views
     @property
     def num_edges(self) -> int:
@@ -214,18 +167,20 @@ class CSRGraph:
         return int(self.indices.numel())
 
     def degree(self) -> torch.Tensor:
-        """Out-degree of every node, ``LongTensor [N]`` (edge count, ignoring weights)."""
+        """Entries per row, ``LongTensor [N]``: the out-degree (``"out"``) or in-degree
+        (``"in"``), counting edges, not weights."""
         return self.indptr[1:] - self.indptr[:-1]
 
     def weighted_degree(self) -> torch.Tensor:
-        """Sum of out-edge weights per node, ``FloatTensor [N]`` (the degree when unweighted)."""
+        """Sum of each row's edge weights, ``FloatTensor [N]`` (the degree when unweighted)."""
         if self.weights is None:
             return self.degree().float()
-        src = torch.repeat_interleave(torch.arange(self.num_nodes), self.degree())
-        return torch.zeros(self.num_nodes).index_add_(0, src, self.weights)
+        return torch.zeros(self.num_nodes, dtype=self.weights.dtype).index_add_(
+            0, self.rows(), self.weights
+        )
 
     def neighbors(self, node: int) -> torch.Tensor:
-        """Targets of the out-edges of ``node``, ``LongTensor [degree(node)]``."""
+        """Row ``node``: its out-neighbours (``"out"``) or in-neighbours (``"in"``)."""
         node = int(node)
         if not 0 <= node < self.num_nodes:
             raise IndexError(
@@ -233,27 +188,60 @@ class CSRGraph:
             )
         return self.indices[self.indptr[node] : self.indptr[node + 1]]
 
-    def sources(self) -> torch.Tensor:
-        """Source node of every stored edge, ``LongTensor [E]`` (aligned with ``indices``)."""
-        return torch.repeat_interleave(torch.arange(self.num_nodes), self.degree())
+    def rows(self) -> torch.Tensor:
+        """The row (node) of every stored entry, ``LongTensor [E]``, aligned with ``indices``."""
+        return torch.repeat_interleave(
+            torch.arange(self.num_nodes, device=self.indptr.device),
+            self.degree(),
+            output_size=self.num_edges,
+        )
 
     def to_edge_index(self) -> torch.Tensor:
-        """PyG ``edge_index [2, E]``, sorted by source then target."""
-        return torch.stack([self.sources(), self.indices])
+        """PyG ``edge_index [2, E]`` (row 0 = source), whatever the direction."""
+        rows = self.rows()
+        if self.direction == "out":
+            return torch.stack([rows, self.indices])
+        return torch.stack([self.indices, rows])
 
     def is_symmetric(self) -> bool:
         """True when every edge ``u -> v`` has a reverse ``v -> u`` (weights not compared)."""
+        if self.symmetric:
+            return True
         n = max(self.num_nodes, 1)
-        forward = torch.unique(self.sources() * n + self.indices)
-        backward = torch.unique(self.indices * n + self.sources())
+        rows = self.rows()
+        forward = torch.unique(rows * n + self.indices)
+        backward = torch.unique(self.indices * n + rows)
         return forward.numel() == backward.numel() and bool((forward == backward).all())
+
+    def reverse(self) -> CSRGraph:
+        """The same graph with the other `direction` (``"out"`` <-> ``"in"``).
+
+        Computed once and memoized; for a ``symmetric`` graph it shares this graph's tensors.
+        """
+        cached = self._memo.get("reverse")
+        if cached is not None:
+            return cached
+        other = "in" if self.direction == "out" else "out"
+        if self.symmetric:
+            result = CSRGraph(
+                self.indptr, self.indices, self.num_nodes, self.weights, other, True,
+                self.node_ids,
+            )  # fmt: skip
+        else:
+            result = CSRGraph.from_edge_index(
+                self.to_edge_index(), self.num_nodes, self.weights, direction=other,
+                node_ids=self.node_ids,
+            )  # fmt: skip
+        result._memo["reverse"] = self
+        self._memo["reverse"] = result
+        return result
 
     def symmetrize(self) -> CSRGraph:
         """Undirected version: adds every missing reverse edge and removes duplicate edges.
 
         Where both ``u -> v`` and ``v -> u`` exist with different weights, the larger is kept.
         """
-        src, dst = self.sources(), self.indices
+        src, dst = self.to_edge_index()
         all_src, all_dst = torch.cat([src, dst]), torch.cat([dst, src])
         n = max(self.num_nodes, 1)
         keys = all_src * n + all_dst
@@ -261,21 +249,61 @@ class CSRGraph:
         weights = None
         if self.weights is not None:
             w = torch.cat([self.weights, self.weights])
-            weights = torch.full((unique_keys.numel(),), -math.inf).scatter_reduce(
+            weights = torch.full((unique_keys.numel(),), -math.inf, dtype=w.dtype).scatter_reduce(
                 0, inverse, w, reduce="amax"
             )
         edge_index = torch.stack([unique_keys // n, unique_keys % n])
-        return CSRGraph.from_edge_index(edge_index, self.num_nodes, weights)
+        return CSRGraph.from_edge_index(
+            edge_index, self.num_nodes, weights, direction=self.direction, symmetric=True,
+            node_ids=self.node_ids,
+        )  # fmt: skip
 
     def to(self, device) -> CSRGraph:
         """The same graph with its tensors on ``device``."""
         return CSRGraph(
-            indptr=self.indptr.to(device),
-            indices=self.indices.to(device),
-            num_nodes=self.num_nodes,
-            weights=None if self.weights is None else self.weights.to(device),
+            self.indptr.to(device),
+            self.indices.to(device),
+            self.num_nodes,
+            None if self.weights is None else self.weights.to(device),
+            self.direction,
+            self.symmetric,
+            self.node_ids,
         )
 
     def __repr__(self) -> str:
         kind = "weighted" if self.weights is not None else "unweighted"
-        return f"CSRGraph(num_nodes={self.num_nodes}, num_edges={self.num_edges}, {kind})"
+        return (
+            f"CSRGraph(num_nodes={self.num_nodes}, num_edges={self.num_edges}, {kind}, "
+            f"direction={self.direction!r})"
+        )
+
+
+def as_csr(graph, direction: str = "out") -> CSRGraph:
+    """The CSR view of ``graph`` whose rows list ``direction`` neighbours.
+
+    Accepts a `CSRGraph` (returned as is, or its memoized `CSRGraph.reverse`), a PyG
+    ``Data``, an ``edge_index [2, E]`` tensor, a networkx graph or a scipy sparse adjacency.
+    Random walks want ``"out"`` (they follow edges); neighbour sampling and aggregation want
+    ``"in"`` (a node gathers from the sources of its in-edges).
+    """
+    check_choice("direction", direction, DIRECTIONS)
+    if isinstance(graph, CSRGraph):
+        return graph if graph.direction == direction else graph.reverse()
+    if isinstance(graph, torch.Tensor):
+        return CSRGraph.from_edge_index(graph, direction=direction)
+    if hasattr(graph, "edge_index"):
+        return CSRGraph.from_data(graph, direction=direction)
+    try:
+        import scipy.sparse as sp
+
+        if sp.issparse(graph):
+            return as_csr(CSRGraph.from_scipy(graph), direction)
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        pass
+    if hasattr(graph, "adj") and hasattr(graph, "nodes"):
+        return as_csr(CSRGraph.from_networkx(graph), direction)
+    raise TypeError(
+        "cannot build a graph from "
+        f"{type(graph).__name__}; pass a torch_geometric Data, an edge_index [2, E] tensor, "
+        "a networkx graph, a scipy sparse matrix or a graphseq.CSRGraph."
+    )

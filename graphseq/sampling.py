@@ -30,10 +30,10 @@ Nodes with fewer neighbours than the fan-out:
 
 ``Block.mask`` is None when no slot of the block is missing.
 
-Neighbours of ``v`` are ``graph.indices[graph.indptr[v]:graph.indptr[v+1]]`` of the CSR view. For
-a PyG ``edge_index`` (or ``Data``) the sampler builds that view over *incoming* edges, so it
-samples exactly the nodes that `graphseq.nn.SAGEConv` aggregates over
-(``edge_index[0] -> edge_index[1]``); for undirected graphs in- and out-neighbours are the same.
+Neighbours of ``v`` are its *in*-neighbours, the row ``v`` of the graph's ``"in"`` CSR view
+(`graphseq.graph.as_csr`): exactly the nodes that `graphseq.nn.SAGEConv` aggregates over
+(``edge_index[0] -> edge_index[1]``), whatever the input (``Data``, ``edge_index``, or a
+`CSRGraph` of either direction); for undirected graphs in- and out-neighbours are the same.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .graph import CSRGraph
+from .graph import as_csr
+from .seed import make_generator
+from .validation import check_int, check_node_index
 
 __all__ = [
     "Block",
@@ -152,39 +154,23 @@ def gather_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     )
 
 
-def _as_sampling_graph(graph) -> CSRGraph:
-    """CSR over incoming edges for PyG input; a CSRGraph is used as given."""
-    if isinstance(graph, CSRGraph):
-        return graph
-    if isinstance(graph, torch.Tensor):
-        return CSRGraph.from_edge_index(graph.flip(0) if graph.dim() == 2 else graph)
-    edge_index = getattr(graph, "edge_index", None)
-    if edge_index is not None:
-        return CSRGraph.from_edge_index(edge_index.flip(0), graph.num_nodes)
-    return CSRGraph.from_any(graph)
-
-
 def _check_fanouts(fanouts) -> list[int]:
     if isinstance(fanouts, int):
         fanouts = [fanouts]
     fanouts = list(fanouts)
     if not fanouts:
         raise ValueError("fanouts must name at least one hop, e.g. fanouts=[25, 10].")
-    for hop, fanout in enumerate(fanouts):
-        if isinstance(fanout, bool) or not isinstance(fanout, int) or fanout < 1:
-            raise ValueError(
-                f"fanouts[{hop}] must be an int >= 1 (neighbours sampled per node), got "
-                f"{fanout!r}; the paper uses fanouts=[25, 10]."
-            )
-    return fanouts
+    hint = "neighbours sampled per node; the paper uses fanouts=[25, 10]"
+    return [check_int(f"fanouts[{hop}]", f, hint=hint) for hop, f in enumerate(fanouts)]
 
 
 class NeighborSampler:
     """Fixed-fan-out neighbour sampler over a CSR graph (pure PyTorch, vectorized).
 
     Args:
-        graph: a `CSRGraph` (its out-neighbours are sampled), or a PyG
-            ``Data``/``edge_index`` (in-neighbours are sampled, matching message passing).
+        graph: a PyG ``Data``, an ``edge_index``, a `CSRGraph` (either direction) or any
+            graph `graphseq.graph.as_csr` accepts; in-neighbours are sampled, matching message
+            passing.
         fanouts: neighbours per node for each hop, first hop (from the seeds) first; e.g.
             ``[25, 10]``. Each must be >= 1.
         replace: sample with replacement (default, as the paper) or without.
@@ -209,15 +195,11 @@ class NeighborSampler:
         seed: int | None = None,
     ):
         self.fanouts = _check_fanouts(fanouts)
-        self.graph = _as_sampling_graph(graph)
+        self.graph = as_csr(graph, "in")
         self.replace = bool(replace)
         self.deduplicate = bool(deduplicate)
         self.seed = seed
-        self.generator = torch.Generator()
-        if seed is not None:
-            self.generator.manual_seed(seed)
-        else:
-            self.generator.seed()
+        self.generator = make_generator(seed)
         self._degree = self.graph.degree()
         self._lookup: torch.Tensor | None = None
 
@@ -275,26 +257,7 @@ class NeighborSampler:
 
     # ------------------------------------------------------------------ mini-batches
     def _check_seeds(self, seeds) -> torch.Tensor:
-        seeds = torch.as_tensor(seeds)
-        if seeds.dtype == torch.bool:
-            if seeds.shape != (self.num_nodes,):
-                raise ValueError(
-                    f"a boolean seed mask must have shape [num_nodes={self.num_nodes}], got "
-                    f"{list(seeds.shape)}."
-                )
-            seeds = seeds.nonzero().flatten()
-        if seeds.dtype.is_floating_point or seeds.dim() != 1:
-            raise ValueError(
-                f"seeds must be a 1-D tensor of node ids (or a bool mask), got {seeds.dtype} "
-                f"{list(seeds.shape)}."
-            )
-        seeds = seeds.long()
-        if seeds.numel() and (int(seeds.min()) < 0 or int(seeds.max()) >= self.num_nodes):
-            raise ValueError(
-                f"seeds must be node ids in 0 .. {self.num_nodes - 1}, got values in "
-                f"{int(seeds.min())} .. {int(seeds.max())}."
-            )
-        return seeds
+        return check_node_index(seeds, self.num_nodes, "seeds")
 
     def sample(self, seeds, generator: torch.Generator | None = None) -> MiniBatch:
         """The `MiniBatch` of ``seeds`` (distinct node ids ``[B]`` or a bool mask)."""
@@ -339,8 +302,7 @@ class NeighborSampler:
         generator: torch.Generator | None = None,
     ) -> Iterator[MiniBatch]:
         """Mini-batches covering ``nodes`` (ids or bool mask) once, ``batch_size`` seeds each."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
+        batch_size = check_int("batch_size", batch_size)
         nodes = self._check_seeds(nodes)
         generator = generator or self.generator
         if shuffle:
@@ -361,8 +323,7 @@ def negative_sampling_distribution(graph, power: float = 0.75) -> torch.Tensor:
 
     Nodes of degree 0 get probability 0 unless every node has degree 0 (then uniform).
     """
-    graph = _as_sampling_graph(graph)
-    weights = graph.degree().double().pow(power)
+    weights = as_csr(graph, "in").degree().double().pow(power)
     if float(weights.sum()) == 0.0:
         weights = torch.ones(graph.num_nodes, dtype=torch.double)
     return (weights / weights.sum()).float()
@@ -395,8 +356,7 @@ def walk_cooccurrence_pairs(walks: torch.Tensor, window: int = 1) -> torch.Tenso
         raise ValueError(
             f"walks must have shape [num_walks, walk_length], got {list(walks.shape)}."
         )
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}.")
+    window = check_int("window", window)
     pairs = []
     for distance in range(1, min(window, walks.size(1) - 1) + 1):
         left, right = walks[:, :-distance].flatten(), walks[:, distance:].flatten()

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .datasets import DatasetNotFoundError, data_search_dirs
+from .validation import check_int
 
 __all__ = [
     "CharVocabulary",
@@ -40,13 +41,10 @@ def palindromes(
     Returns:
         ``LongTensor [num_samples, length]`` with ``x[:, t] == x[:, length - 1 - t]``.
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int, got {num_samples!r}.")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-        raise ValueError(
-            f"length must be an int >= 2 (a palindrome of one digit has nothing to predict "
-            f"from), got {length!r}."
-        )
+    check_int("num_samples", num_samples)
+    check_int(
+        "length", length, minimum=2, hint="a palindrome of one digit has nothing to predict from"
+    )
     if generator is None:
         generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
     elif seed is not None:

@@ -33,16 +33,23 @@ synchronizing torch's intra-op pool hundreds of times per walk. The same ``seed`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .graph import CSRGraph
+from .graph import CSRGraph, as_csr
+from .validation import check_choice, check_int, check_node_index, check_number
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "PAD", "iter_random_walks", "num_walks", "random_walks"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "PAD",
+    "check_bias",
+    "iter_random_walks",
+    "num_walks",
+    "random_walks",
+]
 
 PAD = -1
 """Value that fills a walk's row after it stopped at a dead end (``dead_end="stop"``)."""
@@ -60,28 +67,15 @@ _MIN_ACCEPTANCE = 0.125
 
 
 # ---------------------------------------------------------------------------- validation
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= 1, got {type(value).__name__} {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}.")
-    return int(value)
-
-
-def _check_bias(name: str, value, meaning: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number > 0, got {type(value).__name__} {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"{name} must be a finite number > 0 ({meaning}), got {value}. "
-            "Use p = q = 1 for unbiased DeepWalk walks."
-        )
-    return value
+def check_bias(name: str, value, meaning: str) -> float:
+    """A node2vec bias ``p`` or ``q``: a finite number > 0."""
+    return check_number(
+        name, value, positive=True, hint=f"({meaning}; use p = q = 1 for unbiased DeepWalk walks)"
+    )
 
 
 def _check_graph(graph) -> CSRGraph:
-    graph = CSRGraph.from_any(graph)
+    graph = as_csr(graph, "out")
     if graph.num_edges == 0:
         raise ValueError(
             f"the graph has no edges ({graph.num_nodes} nodes): random walks need at least one "
@@ -98,22 +92,9 @@ def _check_graph(graph) -> CSRGraph:
 def _check_start_nodes(start_nodes, num_nodes: int, device) -> torch.Tensor:
     if start_nodes is None:
         return torch.arange(num_nodes, device=device)
-    start_nodes = torch.as_tensor(start_nodes, device=device)
+    start_nodes = check_node_index(start_nodes, num_nodes, "start_nodes").to(device)
     if start_nodes.numel() == 0:
         raise ValueError("start_nodes is empty; pass at least one node id (or None for all).")
-    if start_nodes.dtype.is_floating_point or start_nodes.dtype == torch.bool:
-        raise TypeError(
-            f"start_nodes must hold integer node ids, got dtype {start_nodes.dtype}; "
-            "pass e.g. torch.tensor([0, 5, 7])."
-        )
-    start_nodes = start_nodes.long().flatten()
-    low, high = int(start_nodes.min()), int(start_nodes.max())
-    if low < 0 or high >= num_nodes:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"start_nodes contains node {bad}, out of range for a graph with {num_nodes} nodes "
-            f"(valid ids are 0 .. {num_nodes - 1})."
-        )
     return start_nodes
 
 
@@ -159,10 +140,7 @@ class _WalkTables:
         edge_keys = None
         if second_order:
             n = max(graph.num_nodes, 1)
-            sources = torch.repeat_interleave(
-                torch.arange(graph.num_nodes, device=indptr.device), degree
-            )
-            edge_keys = sources * n + indices
+            edge_keys = graph.rows() * n + indices
             if edge_keys.numel() > 1 and bool((edge_keys[1:] < edge_keys[:-1]).any()):
                 # CSRGraph built by its constructors is sorted; one built by hand may not be.
                 edge_keys = torch.sort(edge_keys).values
@@ -381,8 +359,8 @@ def _walk_chunk(
 # ---------------------------------------------------------------------------- public API
 def num_walks(graph, walks_per_node: int, start_nodes=None) -> int:
     """How many walks `random_walks` returns: ``walks_per_node * len(start_nodes)``."""
-    walks_per_node = _check_positive_int("walks_per_node", walks_per_node)
-    graph = CSRGraph.from_any(graph)
+    walks_per_node = check_int("walks_per_node", walks_per_node)
+    graph = as_csr(graph, "out")
     count = graph.num_nodes if start_nodes is None else torch.as_tensor(start_nodes).numel()
     return walks_per_node * count
 
@@ -390,20 +368,17 @@ def num_walks(graph, walks_per_node: int, start_nodes=None) -> int:
 def _prepare(graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
              chunk_size, num_threads):  # fmt: skip
     """Validate the arguments of the public functions; return what the walk loop needs."""
-    walk_length = _check_positive_int("walk_length", walk_length)
-    walks_per_node = _check_positive_int("walks_per_node", walks_per_node)
-    p = _check_bias("p", p, "the return parameter")
-    q = _check_bias("q", q, "the in-out parameter")
-    if dead_end not in ("stop", "stay"):
-        raise ValueError(f"dead_end must be 'stop' or 'stay', got {dead_end!r}.")
-    chunk_size = _check_positive_int(
-        "chunk_size", DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
-    )
-    num_threads = _check_positive_int(
+    walk_length = check_int("walk_length", walk_length)
+    walks_per_node = check_int("walks_per_node", walks_per_node)
+    p = check_bias("p", p, "the return parameter")
+    q = check_bias("q", q, "the in-out parameter")
+    check_choice("dead_end", dead_end, ("stop", "stay"))
+    chunk_size = check_int("chunk_size", DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size)
+    num_threads = check_int(
         "num_threads", torch.get_num_threads() if num_threads is None else num_threads
     )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}.")
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=None)
     graph = _check_graph(graph)
     starts = _check_start_nodes(start_nodes, graph.num_nodes, graph.indptr.device)
     if seed is None:
@@ -424,7 +399,7 @@ def _prepare(graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_e
         )
 
     num_chunks = -(-total // chunk_size)
-    return walk, num_chunks, total, walk_length, chunk_size, num_threads
+    return walk, num_chunks, total, walk_length, chunk_size, num_threads, starts.device
 
 
 def iter_random_walks(
@@ -446,7 +421,7 @@ def iter_random_walks(
     arguments. Use it when the whole walk set does not fit in memory (e.g. to stream walks to
     a corpus file): at most about ``2 * num_threads`` chunks are held at once.
     """
-    walk, num_chunks, _, _, _, num_threads = _prepare(
+    walk, num_chunks, _, _, _, num_threads, _ = _prepare(
         graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
         chunk_size, num_threads,
     )  # fmt: skip
@@ -509,12 +484,11 @@ def random_walks(
         ValueError: ``walk_length`` or ``walks_per_node < 1``, ``p`` or ``q <= 0``, a graph with
             no edges, start nodes out of range.
     """
-    walk, num_chunks, total, length, chunk_size, num_threads = _prepare(
+    walk, num_chunks, total, length, chunk_size, num_threads, device = _prepare(
         graph, walk_length, walks_per_node, p, q, seed, start_nodes, dead_end,
         chunk_size, num_threads,
     )  # fmt: skip
-    graph_device = CSRGraph.from_any(graph).indptr.device
-    out = torch.empty(total, length, dtype=torch.long, device=graph_device)
+    out = torch.empty(total, length, dtype=torch.long, device=device)
 
     def fill(chunk: int) -> None:
         begin = chunk * chunk_size

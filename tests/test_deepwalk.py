@@ -87,8 +87,8 @@ def test_node2vec_uses_biased_walks_and_its_own_defaults(communities):
 def test_set_params_and_repr():
     model = Node2Vec(p=2.0).set_params(q=0.5, dimensions=8)
     assert model.q == 0.5 and model.dimensions == 8
-    assert "Node2Vec(" in repr(model) and "q=0.5" in repr(model)
-    with pytest.raises(ValueError, match="unknown parameter 'size'"):
+    assert repr(model) == "Node2Vec(dimensions=8, p=2.0, q=0.5)"  # scikit-learn's own repr
+    with pytest.raises(ValueError, match="Invalid parameter 'size' for estimator Node2Vec"):
         model.set_params(size=3)
 
 
@@ -96,12 +96,12 @@ def test_set_params_and_repr():
     "kwargs,message",
     [
         ({"walk_length": 1}, "walk_length must be >= 2"),
-        ({"walk_length": 0}, "walk_length must be >= 1"),
-        ({"dimensions": 0}, "dimensions must be >= 1"),
+        ({"walk_length": 0}, "walk_length must be an int >= 1, got 0"),
+        ({"dimensions": 0}, "dimensions must be an int >= 1, got 0"),
         ({"hs": False, "negative": 0}, "hs=False and negative=0"),
         ({"negative": -1}, "negative must be an int >= 0"),
         ({"alpha": 0.0}, "alpha must be a finite number > 0"),
-        ({"corpus": "disk"}, "corpus must be 'auto', 'memory' or 'file'"),
+        ({"corpus": "disk"}, "corpus must be one of 'auto', 'file', 'memory'; got 'disk'"),
     ],
 )
 def test_bad_parameters_fail_clearly(communities, kwargs, message):
@@ -209,7 +209,7 @@ def test_cli_embed_rejects_p_q_for_deepwalk(tmp_path, capsys):
 
 # ------------------------------------------------------------------------ bench and real data
 def test_bench_registers_deepwalk_with_published_numbers():
-    from graphseq.bench import BENCH_MODELS
+    from graphseq.cli.bench import BENCH_MODELS
     from graphseq.cli import build_parser
 
     entry = BENCH_MODELS["deepwalk"]

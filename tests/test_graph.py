@@ -3,8 +3,8 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from graphseq import CSRGraph
-from graphseq.graph import validate_edge_index
+from graphseq import CSRGraph, as_csr
+from graphseq.validation import check_edge_index as validate_edge_index
 
 
 def test_from_edge_index_sorts_and_counts():
@@ -56,11 +56,11 @@ def test_from_any_dispatches():
     from torch_geometric.data import Data
 
     ei = torch.tensor([[0, 1], [1, 0]])
-    assert CSRGraph.from_any(Data(edge_index=ei, num_nodes=3)).num_nodes == 3
-    assert CSRGraph.from_any(ei).num_edges == 2
-    assert CSRGraph.from_any(nx.path_graph(4)).num_edges == 6
+    assert as_csr(Data(edge_index=ei, num_nodes=3)).num_nodes == 3
+    assert as_csr(ei).num_edges == 2
+    assert as_csr(nx.path_graph(4)).num_edges == 6
     with pytest.raises(TypeError, match="cannot build a graph from list"):
-        CSRGraph.from_any([1, 2])
+        as_csr([1, 2])
 
 
 def test_symmetrize_adds_reverse_and_deduplicates():

@@ -1,6 +1,6 @@
 """GraphClassifier, the structure-agnostic baseline, GraphClassificationTask and k-fold CV."""
 
-import copy
+import functools
 
 import pytest
 import torch
@@ -8,8 +8,19 @@ from torch_geometric.data import Batch, Data
 
 from graphseq.models import GraphClassifier, StructureAgnosticBaseline
 from graphseq.nn import GraphBatchNorm
-from graphseq.nn.readout import add_node_ranks
-from graphseq.train import GraphClassificationTask, Trainer, cross_validate, stratified_folds
+from graphseq.ordering import add_node_ranks
+from graphseq.train import (
+    CrossValidationResult,
+    EarlyStopping,
+    GraphClassificationTask,
+    Trainer,
+    cross_validate,
+    stratified_folds,
+)
+
+
+def adam(lr):
+    return functools.partial(torch.optim.Adam, lr=lr)
 
 
 def _toy_graphs(count=40, seed=0):
@@ -39,10 +50,7 @@ def test_graph_classifier_gives_logits_per_graph(readout):
 
 def test_graph_classifier_rejects_a_wrong_feature_size():
     model = GraphClassifier(5, 2, 8)
-    with pytest.raises(
-        ValueError,
-        match="x has 2 features per node but the GraphClassifier was built with in_channels=5",
-    ):
+    with pytest.raises(ValueError, match="x has 2 features per node but the model was built for 5"):
         model(torch.ones(3, 2), torch.zeros(2, 0, dtype=torch.long))
 
 
@@ -64,7 +72,7 @@ def test_task_rejects_empty_graphs_and_bad_splits():
     with pytest.raises(ValueError, match="graph 2 has zero nodes"):
         GraphClassificationTask(graphs, {"train": [0, 1]})
     with pytest.raises(
-        ValueError, match="split 'val' holds graph index 9 .* the dataset has 4 graphs"
+        ValueError, match=r"splits\['val'\] contains graph 9, out of range for 4 graphs"
     ):
         GraphClassificationTask(_toy_graphs(4), {"train": [0], "val": [9]})
     with pytest.raises(ValueError, match="splits has no 'train' entry"):
@@ -83,7 +91,6 @@ def test_lstm_readout_classifier_learns_structure_the_baseline_cannot():
             model,
             GraphClassificationTask(graphs, splits, batch_size=16),
             max_epochs=40,
-            lr=0.01,
             seed=0,
             progress=False,
         ).fit()
@@ -109,7 +116,7 @@ def test_stratified_folds_partition_the_graphs_and_keep_class_balance():
         stratified_folds(labels, 25)
 
 
-def test_cross_validation_is_reproducible():
+def test_cross_validation_is_reproducible_and_saves_its_result(tmp_path):
     graphs = _toy_graphs(30)
 
     def run():
@@ -118,64 +125,69 @@ def test_cross_validation_is_reproducible():
             lambda: GraphClassifier(2, 2, 8, 2, readout="lstm"),
             folds=3,
             seed=1,
-            max_epochs=3,
             batch_size=8,
+            trainer_options={"max_epochs": 3},
             progress=False,
         )
 
     first, second = run(), run()
-    assert len(first["test_acc"]) == 3
-    assert first["test_acc"] == second["test_acc"]
-    assert first["val_acc"] == second["val_acc"]
-    assert first["mean"] == pytest.approx(sum(first["test_acc"]) / 3)
+    assert isinstance(first, CrossValidationResult) and len(first.folds) == 3
+    assert first.test_acc == second.test_acc and first.val_acc == second.val_acc
+    assert first.mean == pytest.approx(sum(first.test_acc) / 3)
+    assert [f.fold for f in first.folds] == [0, 1, 2] and first.folds[0].epochs == 3
+    path = first.save(tmp_path / "cv.json")
+    import json
+
+    loaded = CrossValidationResult.from_dict(json.loads(path.read_text()))
+    assert loaded.test_acc == first.test_acc and loaded.std == first.std
 
 
-def test_cross_validation_resumes_an_interrupted_run_with_the_same_numbers():
+def test_cross_validation_of_the_remaining_folds_gives_the_numbers_of_one_run():
     graphs = _toy_graphs(30)
-    options = dict(folds=3, seed=1, max_epochs=3, batch_size=8, progress=False)
+    options = dict(seed=2, batch_size=8, trainer_options={"max_epochs": 4}, progress=False)
 
     def build():
         return GraphClassifier(2, 2, 8, 2, readout="lstm")
 
-    snapshots = []
-    whole = cross_validate(
-        graphs, build, on_fold=lambda r: snapshots.append(copy.deepcopy(r)), **options
-    )
-    assert [len(s["test_acc"]) for s in snapshots] == [1, 2, 3]
-    # Interrupted after the first fold: the resumed run trains folds 2 and 3 only.
-    built = []
-    resumed = cross_validate(
-        graphs, lambda: built.append(1) or build(), resume=snapshots[0], **options
-    )
-    assert len(built) == 2
-    for key in ("test_acc", "val_acc", "epochs", "best_epoch"):
-        assert resumed[key] == whole[key]
-    assert resumed["mean"] == whole["mean"]
-    # A finished run resumed trains nothing.
-    assert cross_validate(graphs, build, resume=whole, **options)["test_acc"] == whole["test_acc"]
+    whole = cross_validate(graphs, build, folds=3, **options)
+    seen = []
+    labels = torch.tensor([int(g.y) for g in graphs])
+    rest = stratified_folds(labels, 3, seed=2)[1:]  # as if interrupted after the first fold
+    resumed = cross_validate(graphs, build, folds=rest, on_fold=seen.append, **options)
+    assert [f.fold for f in resumed.folds] == [1, 2] == [f.fold for f in seen]
+    assert resumed.test_acc == whole.test_acc[1:] and resumed.val_acc == whole.val_acc[1:]
 
 
-def test_cross_validation_rejects_a_resume_from_another_run():
-    graphs = _toy_graphs(30)
-    options = dict(folds=3, seed=1, max_epochs=1, batch_size=8, progress=False)
-    partial = cross_validate(graphs, lambda: GraphClassifier(2, 2, 8, 2), **options)
-    with pytest.raises(ValueError, match="seed=1 but this run has seed=2"):
+def test_trainer_options_reach_every_run():
+    graphs = add_node_ranks(_toy_graphs(24), "degree")
+    step = functools.partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    options = {
+        "optimizer": adam(0.05),
+        "scheduler": step,
+        "max_epochs": 6,
+        "early_stopping": EarlyStopping("val_loss", patience=2),
+    }
+    result = cross_validate(
+        graphs,
+        lambda: GraphClassifier(2, 2, 8, 2),
+        folds=3,
+        trainer_options=options,
+        progress=False,
+    )
+    assert all(f.epochs <= 6 for f in result.folds)
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
         cross_validate(
-            graphs, lambda: GraphClassifier(2, 2, 8, 2), **{**options, "seed": 2}, resume=partial
-        )
-    with pytest.raises(ValueError, match="3 finished folds but this run has folds=2"):
-        cross_validate(
-            graphs, lambda: GraphClassifier(2, 2, 8, 2), **{**options, "folds": 2}, resume=partial
-        )
-    with pytest.raises(ValueError, match="dict of per-fold lists"):
-        cross_validate(
-            graphs, lambda: GraphClassifier(2, 2, 8, 2), resume={"test_acc": [1.0]}, **options
-        )
+            graphs, lambda: GraphClassifier(2, 2, 8, 2), folds=3, progress=False,
+            trainer_options={"optimizer": "adam"},
+        )  # fmt: skip
 
 
 def test_several_runs_per_fold_average_runs_whose_first_is_the_single_run():
     graphs = add_node_ranks(_toy_graphs(40), "degree")
-    options = dict(folds=4, seed=1, max_epochs=25, batch_size=8, lr=0.02, progress=False)
+    options = dict(
+        folds=4, seed=1, batch_size=8, progress=False,
+        trainer_options={"max_epochs": 25, "optimizer": adam(0.02)},
+    )  # fmt: skip
 
     def build():
         return GraphClassifier(2, 2, 8, 2, readout="lstm")
@@ -183,30 +195,26 @@ def test_several_runs_per_fold_average_runs_whose_first_is_the_single_run():
     single = cross_validate(graphs, build, **options)
     built = []
     three = cross_validate(graphs, lambda: built.append(1) or build(), runs=3, **options)
-    assert len(built) == 12 and three["runs"] == 3
-    assert [runs[0] for runs in three["run_test_acc"]] == single["test_acc"]
-    assert [runs[0] for runs in three["run_val_acc"]] == single["val_acc"]
-    assert single["run_test_acc"] == [[a] for a in single["test_acc"]]
-    for runs, mean in zip(three["run_test_acc"], three["test_acc"], strict=True):
-        assert len(runs) == 3 and mean == pytest.approx(sum(runs) / 3)
+    assert len(built) == 12 and three.runs == 3
+    assert [f.run_test_acc[0] for f in three.folds] == single.test_acc
+    assert [f.run_val_acc[0] for f in three.folds] == single.val_acc
+    assert [f.run_test_acc for f in single.folds] == [[a] for a in single.test_acc]
+    for fold in three.folds:
+        assert len(fold.run_test_acc) == 3
+        assert fold.test_acc == pytest.approx(sum(fold.run_test_acc) / 3)
     # The runs differ (own weights and holdout), so at least one fold's runs disagree.
-    assert any(len(set(runs)) > 1 for runs in three["run_test_acc"])
-    with pytest.raises(ValueError, match="runs must be a positive int"):
+    assert any(len(set(f.run_test_acc)) > 1 for f in three.folds)
+    with pytest.raises(ValueError, match="runs must be an int >= 1, got 0"):
         cross_validate(graphs, build, runs=0, **options)
-    # Resuming needs the same runs; a result saved before runs existed resumes as runs=1.
-    with pytest.raises(ValueError, match="resume was run with runs=1 but this run has runs=3"):
-        cross_validate(graphs, build, runs=3, resume=single, **options)
-    old = {k: v for k, v in single.items() if k not in ("runs", "run_test_acc", "run_val_acc")}
-    resumed = cross_validate(graphs, build, resume=old, **options)
-    assert resumed["run_test_acc"] == single["run_test_acc"]
 
 
 def test_each_run_draws_its_own_stratified_holdout_from_the_training_part():
-    from graphseq.train.cross_validation import _rerun_split
+    from graphseq.train.cross_validation import _holdout
 
     labels = torch.tensor([0] * 30 + [1] * 20)
     split = stratified_folds(labels, 5, seed=0)[0]
-    again = _rerun_split(split, labels.numpy(), 0.1, 1000)
+    train_val = torch.cat([split["train"], split["val"]]).sort().values.numpy()
+    again = _holdout(train_val, split["test"], labels.numpy(), 0.1, 1000)
     assert torch.equal(again["test"], split["test"])
     before = set(split["train"].tolist()) | set(split["val"].tolist())
     after = set(again["train"].tolist()) | set(again["val"].tolist())
@@ -272,9 +280,11 @@ def test_readout_dropout_is_separate_from_the_head_dropout():
     dropped(graph.x, graph.edge_index)
     assert bool((seen[1] == 0).float().mean() > 0.5)
     assert GraphClassifier(2, 2, 8, 2, dropout=0.3).readout_dropout == 0.3
-    for bad in (1.0, -0.1, True):
+    for bad in (1.0, -0.1):
         with pytest.raises(ValueError, match="readout_dropout must be in"):
             GraphClassifier(2, 2, 8, 2, readout_dropout=bad)
+    with pytest.raises(TypeError, match="readout_dropout must be a number"):
+        GraphClassifier(2, 2, 8, 2, readout_dropout=True)
 
 
 @pytest.mark.parametrize("jumping_knowledge", [True, False])

@@ -23,7 +23,7 @@ def _params(model):
 @pytest.mark.parametrize("aggregator", ["mean", "gcn", "pool", "lstm"])
 def test_full_batch_learns_the_communities(data, aggregator):
     seed_everything(0)
-    model = GraphSAGE(10, 16, 3, aggregator=aggregator, cached=True)
+    model = GraphSAGE(10, 16, 3, aggr=aggregator, cached=True)
     trainer = Trainer(model, NodeClassificationTask(data), max_epochs=40, progress=False).fit()
     assert trainer.test()["test_acc"] > 0.8
 
@@ -32,7 +32,7 @@ def test_sampled_training_learns_and_is_reproducible(data):
     runs = []
     for _ in range(2):
         seed_everything(0)
-        model = GraphSAGE(10, 16, 3, aggregator="mean")
+        model = GraphSAGE(10, 16, 3, aggr="mean")
         task = SampledNodeClassificationTask(data, [5, 5], batch_size=16)
         trainer = Trainer(model, task, max_epochs=15, seed=0, progress=False).fit()
         runs.append((trainer, model))
@@ -56,7 +56,7 @@ def test_sampled_inductive_never_samples_test_nodes(data):
     source, target = data.edge_index
     keep = ~(data.test_mask[source] | data.test_mask[target])
     task = SampledNodeClassificationTask(
-        data, [5, 5], batch_size=16, train_graph=data.edge_index[:, keep]
+        data, [5, 5], batch_size=16, train_edge_index=data.edge_index[:, keep]
     )
     for batch in task.train_batches(torch.Generator().manual_seed(0)):
         assert not bool(data.test_mask[batch.n_id].any())
@@ -78,10 +78,9 @@ def test_negative_sampling_loss_matches_formula():
 @pytest.mark.parametrize("fanouts", [None, [5, 5]])
 def test_unsupervised_embeddings_separate_communities(data, fanouts):
     seed_everything(0)
-    model = GraphSAGE(10, 32, 16, aggregator="mean", dropout=0.0)
+    model = GraphSAGE(10, 32, 16, aggr="mean", dropout=0.0)
     task = UnsupervisedSAGETask(data, batch_size=256, fanouts=fanouts, seed=0)
-    trainer = Trainer(model, task, max_epochs=5, seed=0, progress=False, eval_splits=("train",))
-    trainer.fit()
+    trainer = Trainer(model, task, max_epochs=5, seed=0, progress=False).fit()
     losses = [r["train_loss"] for r in trainer.history_]
     assert losses[-1] < losses[0]
     z = task.embed(model)
@@ -94,25 +93,26 @@ def test_unsupervised_inductive_walks_avoid_held_out_nodes(data):
     source, target = data.edge_index
     keep = ~(data.test_mask[source] | data.test_mask[target])
     task = UnsupervisedSAGETask(
-        data, train_graph=data.edge_index[:, keep], train_nodes=~data.test_mask, seed=0
+        data, train_edge_index=data.edge_index[:, keep], splits={"train": ~data.test_mask}, seed=0
     )
-    u, v, negatives = next(iter(task.train_batches(torch.Generator().manual_seed(0))))
-    for nodes in (u, v, negatives.flatten()):
-        assert not bool(data.test_mask[nodes].any())
+    batch = next(iter(task.train_batches(torch.Generator().manual_seed(0))))
+    assert not bool(data.test_mask[batch["nodes"]].any())
 
 
 def test_unsupervised_task_rejects_bad_arguments(data):
     with pytest.raises(ValueError, match="num_negatives must be an int >= 1, got 0"):
         UnsupervisedSAGETask(data, num_negatives=0)
-    with pytest.raises(ValueError, match="walk_length must be >= 2"):
+    with pytest.raises(ValueError, match="walk_length must be an int >= 2"):
         UnsupervisedSAGETask(data, walk_length=1)
+    with pytest.raises(ValueError, match="has one split, the nodes walks start from"):
+        UnsupervisedSAGETask(data, splits={"train": data.train_mask, "val": data.val_mask})
 
 
 def test_bench_registry_has_graphsage_rows(data):
-    from graphseq.bench import BENCH_MODELS
+    from graphseq.cli.bench import BENCH_MODELS
 
     for aggregator in ("mean", "gcn", "pool", "lstm"):
         entry = BENCH_MODELS[f"sage-{aggregator}"]
         assert entry.published == {}  # no Planetoid-split numbers in Hamilton et al. 2017
-    result = BENCH_MODELS["sage-mean"].run(data, 0, epochs=5)
+    result = BENCH_MODELS["sage-mean"].run(data, 0, max_epochs=5)
     assert 0.0 <= result["test_acc"] <= 1.0 and result["epochs"] == 5

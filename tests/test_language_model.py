@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from graphseq.cli import main
-from graphseq.models.char_rnn import CharRNN, generate, train_char_rnn
+from graphseq.models.char_rnn import CharRNN, generate
+from graphseq.recipes import CharLMRecipe
 from graphseq.sequences import CharVocabulary
-from graphseq.train import Trainer
+from graphseq.train import EarlyStopping, Trainer
 from graphseq.train.language_model import LanguageModelTask, split_text
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 40
@@ -82,9 +83,7 @@ def test_evaluate_reports_loss_bpc_and_accuracy():
 
 
 def test_lm_learns_a_repetitive_text():
-    torch.manual_seed(0)
-    model, trainer, metrics = train_char_rnn(
-        TEXT,
+    recipe = CharLMRecipe(
         hidden_size=48,
         num_layers=2,
         embedding_dim=16,
@@ -93,8 +92,8 @@ def test_lm_learns_a_repetitive_text():
         steps_per_epoch=40,
         epochs=4,
         lr=1e-2,
-        progress=False,
     )
+    model, trainer, metrics = recipe.train(TEXT, progress=False)
     assert metrics["test_acc"] > 0.6, metrics
     assert trainer.history_[-1]["val_loss"] < trainer.history_[0]["val_loss"]
 
@@ -110,11 +109,10 @@ def _fit(task, vocabulary, epochs, checkpoint=None, interrupt_at=None, resume=Fa
     trainer = Trainer(
         model,
         task,
-        lr=5e-3,
+        optimizer=torch.optim.Adam(model.parameters(), lr=5e-3),
         max_epochs=epochs,
         checkpoint=checkpoint,
-        restore_best=False,
-        eval_splits=("val",),
+        early_stopping=EarlyStopping(restore_best=False),
         callbacks=[interrupt] if interrupt_at else [],
         seed=3,
         grad_clip=1.0,
@@ -192,7 +190,7 @@ def test_generation_bad_input(options, error, message):
 
 
 def test_task_bad_input():
-    with pytest.raises(ValueError, match="seq_len must be a positive int"):
+    with pytest.raises(ValueError, match="seq_len must be an int >= 1, got 0"):
         LanguageModelTask({"train": torch.zeros(100, dtype=torch.long)}, seq_len=0)
     with pytest.raises(ValueError, match="too short for batch_size=64"):
         LanguageModelTask({"train": torch.zeros(100, dtype=torch.long)}, batch_size=64)

@@ -1,18 +1,14 @@
-"""Node orderings and graph readouts (graphseq.nn.readout)."""
+"""Graph readouts (graphseq.nn.readout): PyG aggregations, the LSTM readout, GraphClassifier."""
 
-import networkx as nx
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
-from torch_geometric.utils import from_networkx
+from torch_geometric.nn import global_mean_pool
+from torch_geometric.nn.aggr import Aggregation, MeanAggregation
 
-from graphseq.nn.readout import (
-    LSTMReadout,
-    add_node_ranks,
-    make_readout,
-    node_ranks,
-    order_nodes,
-)
+from graphseq.models import GraphClassifier
+from graphseq.nn.readout import LSTMReadout, readout_channels, resolve_readout
+from graphseq.ordering import add_node_ranks, node_ranks, order_nodes
 
 
 def _graph(edges, num_nodes, features=4):
@@ -21,173 +17,124 @@ def _graph(edges, num_nodes, features=4):
     return Data(x=torch.randn(num_nodes, features), edge_index=edge_index, num_nodes=num_nodes)
 
 
-def _reference_bfs(graph: nx.Graph) -> list[int]:
-    """Queue BFS from the highest-degree node, neighbours in id order, restarts likewise."""
-    degree = dict(graph.degree())
-    order, seen = [], set()
-    while len(seen) < graph.number_of_nodes():
-        root = min((n for n in graph if n not in seen), key=lambda n: (-degree[n], n))
-        queue = [root]
-        seen.add(root)
-        while queue:
-            node = queue.pop(0)
-            order.append(node)
-            for neighbour in sorted(graph[node]):
-                if neighbour not in seen:
-                    seen.add(neighbour)
-                    queue.append(neighbour)
-    return order
-
-
-def _random_batch(count=25):
-    graphs = [nx.gnp_random_graph(4 + s % 11, 0.2, seed=s) for s in range(count)]
-    datas = []
-    for graph in graphs:
-        data = from_networkx(graph)
-        data.num_nodes = graph.number_of_nodes()
-        datas.append(data)
-    return graphs, Batch.from_data_list(datas)
-
-
-def test_degree_ordering_sorts_by_degree_then_id_in_every_graph():
-    graphs, batch = _random_batch()
-    ranks = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "degree")
-    for i, graph in enumerate(graphs):
-        order = torch.argsort(ranks[batch.ptr[i] : batch.ptr[i + 1]]).tolist()
-        degree = dict(graph.degree())
-        assert order == sorted(graph, key=lambda n: (-degree[n], n))
-
-
-def test_bfs_ordering_matches_a_queue_bfs_including_disconnected_graphs():
-    graphs, batch = _random_batch()
-    assert any(not nx.is_connected(g) for g in graphs)
-    ranks = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "bfs")
-    for i, graph in enumerate(graphs):
-        order = torch.argsort(ranks[batch.ptr[i] : batch.ptr[i + 1]]).tolist()
-        assert order == _reference_bfs(graph)
-
-
-def test_bfs_ties_are_broken_by_node_id():
-    # A 4-cycle: every node has degree 2, so BFS starts at node 0 and visits 1 before 3.
-    data = _graph([(0, 1), (1, 2), (2, 3), (3, 0)], 4)
-    assert node_ranks(data.edge_index, None, 4, "bfs").tolist() == [0, 1, 3, 2]
-
-
-def test_order_nodes_lists_nodes_graph_by_graph_in_rank_order():
-    batch = torch.tensor([0, 0, 0, 1, 1])
-    rank = torch.tensor([2, 0, 1, 1, 0])
-    assert order_nodes(batch, rank).tolist() == [1, 2, 0, 4, 3]
-
-
-def test_add_node_ranks_equals_per_graph_computation_and_batches_carry_it():
-    _, batch = _random_batch(6)
-    graphs = batch.to_data_list()
-    ranked = add_node_ranks(graphs, "bfs")
-    for graph, data in zip(graphs, ranked, strict=True):
-        assert torch.equal(
-            data.node_rank, node_ranks(graph.edge_index, None, graph.num_nodes, "bfs")
-        )
-        assert not hasattr(graph, "node_rank"), "the input graphs are not modified"
-    rebatched = Batch.from_data_list(ranked)
-    direct = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "bfs")
-    assert torch.equal(rebatched.node_rank, direct)
-
-
-def test_lstm_readout_reads_each_graph_like_a_single_graph():
+def _batch():
     torch.manual_seed(0)
-    a, b = _graph([(0, 1), (1, 2)], 3), _graph([(0, 1), (0, 2), (0, 3), (3, 4)], 5)
-    readout = LSTMReadout(4, 8, "degree").eval()
-    batch = Batch.from_data_list([a, b])
-    together = readout(batch.x, batch.batch, batch.edge_index, batch.num_graphs)
-    for i, graph in enumerate((a, b)):
-        alone = readout(graph.x, torch.zeros(graph.num_nodes, dtype=torch.long), graph.edge_index)
+    graphs = [
+        _graph([(0, 1), (1, 2)], 3),
+        _graph([(0, 1), (0, 2), (0, 3), (3, 4)], 5),
+        _graph([(0, 1)], 2),
+    ]
+    return graphs, Batch.from_data_list(graphs)
+
+
+def test_lstm_readout_is_a_pyg_aggregation_reading_each_graph_alone():
+    graphs, batch = _batch()
+    readout = LSTMReadout(4, 8).eval()
+    assert isinstance(readout, Aggregation)
+    together = readout(batch.x, batch.batch, dim_size=batch.num_graphs)
+    by_ptr = readout(batch.x, ptr=batch.ptr)
+    torch.testing.assert_close(together, by_ptr)
+    for i, graph in enumerate(graphs):
+        alone = readout(graph.x, torch.zeros(graph.num_nodes, dtype=torch.long))
         torch.testing.assert_close(together[i : i + 1], alone)
+    # The same encoder on the padded sequences, node order as given.
+    lengths = batch.ptr.diff()
+    padded = torch.zeros(3, int(lengths.max()), 4)
+    for i in range(3):
+        padded[i, : lengths[i]] = batch.x[batch.ptr[i] : batch.ptr[i + 1]]
+    torch.testing.assert_close(together, readout.encoder(padded, lengths))
 
 
-def test_lstm_readout_depends_on_the_ordering_but_pooling_does_not():
-    torch.manual_seed(0)
-    _, batch = _random_batch(4)
-    x = torch.randn(batch.num_nodes, 3)
-    lstm = LSTMReadout(3, 8, "degree")
-    by_degree = lstm(x, batch.batch, batch.edge_index)
-    lstm.ordering = "bfs"
-    assert not torch.allclose(by_degree, lstm(x, batch.batch, batch.edge_index))
-    # Relabelling the nodes of a graph does not change a pooling readout.
-    mean = make_readout("mean", 3)
-    perm = torch.randperm(batch.num_nodes)
-    order = torch.sort(batch.batch[perm], stable=True).indices
-    perm = perm[order]
-    torch.testing.assert_close(mean(x, batch.batch), mean(x[perm], batch.batch[perm]))
+def test_lstm_readout_reads_in_the_given_order_and_reverse_flips_it():
+    graphs, batch = _batch()
+    readout = LSTMReadout(4, 8).eval()
+    ranks = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "degree")
+    perm = order_nodes(batch.batch, ranks)
+    plain = readout(batch.x, batch.batch)
+    ordered = readout(batch.x[perm], batch.batch[perm])
+    assert not torch.allclose(plain, ordered)
+    backwards = LSTMReadout(4, 8, reverse=True).eval()
+    backwards.load_state_dict(readout.state_dict())
+    flipped = torch.cat([graph.x.flip(0) for graph in graphs])
+    torch.testing.assert_close(backwards(batch.x, batch.batch), readout(flipped, batch.batch))
 
 
-def test_pool_readouts_compute_mean_sum_max():
+def test_lstm_readout_max_nodes_reads_the_first_nodes_only():
+    _, batch = _batch()
+    short = LSTMReadout(4, 8, max_nodes=2).eval()
+    first_two = torch.cat(
+        [batch.x[batch.ptr[i] : batch.ptr[i] + 2] for i in range(batch.num_graphs)]
+    )
+    index = torch.arange(batch.num_graphs).repeat_interleave(2)
+    torch.testing.assert_close(short(batch.x, batch.batch), short(first_two, index))
+
+
+def test_named_readouts_are_pygs_own_aggregations():
     x = torch.tensor([[1.0], [3.0], [-2.0]])
     batch = torch.tensor([0, 0, 1])
-    assert make_readout("mean", 1)(x, batch).flatten().tolist() == [2.0, -2.0]
-    assert make_readout("sum", 1)(x, batch).flatten().tolist() == [4.0, -2.0]
-    assert make_readout("max", 1)(x, batch).flatten().tolist() == [3.0, -2.0]
+    assert isinstance(resolve_readout("mean", 1), MeanAggregation)
+    assert resolve_readout("mean", 1)(x, batch).flatten().tolist() == [2.0, -2.0]
+    assert resolve_readout("sum", 1)(x, batch).flatten().tolist() == [4.0, -2.0]
+    assert resolve_readout("max", 1)(x, batch).flatten().tolist() == [3.0, -2.0]
+    torch.testing.assert_close(resolve_readout("mean", 1)(x, batch), global_mean_pool(x, batch))
 
 
 @pytest.mark.parametrize("name", ["lstm", "mean", "sum", "max", "set2set"])
 def test_every_readout_gives_one_vector_per_graph_and_backpropagates(name):
-    _, batch = _random_batch(5)
+    _, batch = _batch()
     x = torch.randn(batch.num_nodes, 6, requires_grad=True)
-    readout = make_readout(name, 6, 10)
-    out = readout(x, batch.batch, batch.edge_index, batch.num_graphs)
-    assert out.shape == (5, readout.out_channels)
+    readout = resolve_readout(name, 6, 10)
+    out = readout(x, batch.batch, dim_size=batch.num_graphs)
+    assert out.shape == (3, readout_channels(readout, 6))
     out.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
 
 
-def test_unknown_ordering_cell_or_readout_fails_clearly():
-    with pytest.raises(
-        ValueError, match=r"ordering must be one of \['degree', 'bfs', 'random_walk'\], got 'dfs'"
-    ):
-        LSTMReadout(4, 8, "dfs")
-    with pytest.raises(ValueError, match="cell must be one of .* got 'lstn'"):
-        LSTMReadout(4, 8, cell="lstn")
-    with pytest.raises(ValueError, match="readout must be one of .* got 'attention'"):
-        make_readout("attention", 4)
-    with pytest.raises(ValueError, match="ordering must be one of"):
-        node_ranks(torch.zeros(2, 0, dtype=torch.long), None, 3, "alphabetical")
-
-
-def test_graph_with_zero_nodes_in_a_batch_fails_clearly():
+def test_graphs_without_nodes_read_out_as_zeros_like_pyg():
     x = torch.randn(3, 4)
     batch = torch.tensor([0, 0, 2])  # graph 1 has no node
-    for name in ("lstm", "mean"):
-        with pytest.raises(ValueError, match=r"graph\(s\) \[1\] of the batch have zero nodes"):
-            make_readout(name, 4, 8)(x, batch, torch.zeros(2, 0, dtype=torch.long), 3)
-    with pytest.raises(ValueError, match=r"graph\(s\) \[2, 3\] of the batch have zero nodes"):
-        make_readout("sum", 4)(x, batch.clamp(max=1), num_graphs=4)
+    lstm = LSTMReadout(4, 8).eval()
+    out = lstm(x, batch, dim_size=4)
+    assert out.shape == (4, 8)
+    assert torch.equal(out[1], torch.zeros(8)) and torch.equal(out[3], torch.zeros(8))
+    torch.testing.assert_close(out[2:3], lstm(x[2:], torch.zeros(1, dtype=torch.long)))
+    assert resolve_readout("mean", 4)(x, batch, dim_size=4)[1].abs().sum() == 0
 
 
-def test_mismatched_feature_size_fails_clearly():
-    with pytest.raises(
-        ValueError,
-        match="x has 5 features per node but the LSTM readout was built with in_channels=4",
-    ):
-        make_readout("lstm", 4, 8)(torch.randn(3, 5), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"batch must be a LongTensor \[num_nodes=3\]"):
-        make_readout("max", 4)(torch.randn(3, 4), torch.zeros(2, dtype=torch.long))
+def test_bad_readout_arguments_fail_clearly():
+    with pytest.raises(ValueError, match="cell must be one of 'rnn', 'lstm', 'gru'; got 'lstn'"):
+        LSTMReadout(4, 8, cell="lstn")
+    with pytest.raises(ValueError, match="readout must be one of .*got 'attention'"):
+        resolve_readout("attention", 4)
+    with pytest.raises(TypeError, match="readout must be one of"):
+        resolve_readout(3, 4)
+    with pytest.raises(ValueError, match=r"in_channels=4\], got \[3, 5\]"):
+        LSTMReadout(4, 8)(torch.randn(3, 5), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="'index' tensor is not sorted"):
+        LSTMReadout(4, 8)(torch.randn(3, 4), torch.tensor([1, 0, 1]))
 
 
-def test_random_walk_ordering_is_seeded_and_starts_at_the_highest_degree_node():
-    graphs, batch = _random_batch(8)
-    first = node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "random_walk", seed=3)
-    assert torch.equal(
-        first, node_ranks(batch.edge_index, batch.batch, batch.num_nodes, "random_walk", seed=3)
-    )
-    for i, graph in enumerate(graphs):
-        ranks = first[batch.ptr[i] : batch.ptr[i + 1]]
-        assert sorted(ranks.tolist()) == list(range(graph.number_of_nodes()))
-        degree = dict(graph.degree())
-        assert int(torch.argmin(ranks)) == min(graph, key=lambda n: (-degree[n], n))
+def test_graph_classifier_takes_a_readout_name_module_or_factory():
+    _, batch = _batch()
+    for readout in ("lstm", "set2set", MeanAggregation(), lambda c: LSTMReadout(c, 5, cell="gru")):
+        model = GraphClassifier(4, 2, hidden_channels=8, num_layers=2, readout=readout).eval()
+        out = model(batch.x, batch.edge_index, batch.batch, batch.num_graphs)
+        assert out.shape == (3, 2)
+    assert model.readout.encoder.cell == "gru"
 
 
-def test_random_walk_ordering_puts_unreached_nodes_last_in_degree_order():
-    # Component {0, 1, 2} (a path, node 1 has the highest degree) and isolated 3, 4.
-    data = _graph([(0, 1), (1, 2)], 5)
-    ranks = node_ranks(data.edge_index, None, 5, "random_walk", seed=0, walk_length=50)
-    assert ranks[1] == 0 and sorted(ranks[:3].tolist()) == [0, 1, 2]
-    assert ranks[3:].tolist() == [3, 4]
+def test_graph_classifier_reads_nodes_in_the_ordering_or_the_batch_rank():
+    graphs, batch = _batch()
+    torch.manual_seed(0)
+    model = GraphClassifier(4, 2, hidden_channels=8, num_layers=2, readout="lstm").eval()
+    assert model.ordering == "degree"
+    computed = model(batch.x, batch.edge_index, batch.batch, batch.num_graphs)
+    ranked = Batch.from_data_list(add_node_ranks(graphs, "degree"))
+    given = model(ranked.x, ranked.edge_index, ranked.batch, ranked.num_graphs, ranked.node_rank)
+    torch.testing.assert_close(computed, given)
+    bfs = Batch.from_data_list(add_node_ranks(graphs, "bfs"))
+    other = model(bfs.x, bfs.edge_index, bfs.batch, bfs.num_graphs, bfs.node_rank)
+    assert not torch.allclose(computed, other)
+    assert GraphClassifier(4, 2, readout="mean").ordering is None
+    with pytest.raises(ValueError, match="ordering must be one of"):
+        GraphClassifier(4, 2, ordering="dfs")

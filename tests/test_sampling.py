@@ -19,7 +19,7 @@ def _star_and_isolated():
     source = torch.tensor([1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0])
     target = torch.tensor([0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6])
     edge_index = torch.stack([source, target])
-    return CSRGraph.from_edge_index(edge_index.flip(0), num_nodes=8), edge_index
+    return CSRGraph.from_edge_index(edge_index, num_nodes=8, direction="in"), edge_index
 
 
 def _neighbour_sets(graph: CSRGraph):
@@ -127,19 +127,24 @@ def test_deduplicate_keeps_each_node_once_per_hop():
 @pytest.mark.parametrize("fanouts", [[0], [25, -1], [2.5], []])
 def test_bad_fanout_is_rejected(fanouts):
     graph, _ = _star_and_isolated()
-    with pytest.raises(ValueError, match="fanout"):
+    with pytest.raises((TypeError, ValueError), match="fanout"):
         NeighborSampler(graph, fanouts)
 
 
 def test_fanout_message_names_the_hop():
     graph, _ = _star_and_isolated()
-    with pytest.raises(ValueError, match=r"fanouts\[1\] must be an int >= 1 .*got 0"):
+    with pytest.raises(
+        ValueError, match=r"fanouts\[1\] must be an int >= 1, got 0; .*fanouts=\[25, 10\]"
+    ):
         NeighborSampler(graph, [25, 0])
 
 
 def test_seeds_out_of_range_are_rejected():
     graph, _ = _star_and_isolated()
-    with pytest.raises(ValueError, match="seeds must be node ids in 0 .. 7, got values in 0 .. 9"):
+    with pytest.raises(
+        ValueError,
+        match=r"seeds contains node 9, out of range for 8 nodes \(valid ids are 0 .. 7\)",
+    ):
         NeighborSampler(graph, [2]).sample(torch.tensor([0, 9]))
 
 

@@ -222,7 +222,7 @@ def test_dropout_only_between_layers_in_training():
         ({"output": "first"}, "output must be one of"),
         ({"dropout": 0.3}, "needs num_layers >= 2"),
         ({"dropout": 1.0, "num_layers": 2}, "dropout must be in"),
-        ({"num_layers": 0}, "num_layers must be a positive int"),
+        ({"num_layers": 0}, "num_layers must be an int >= 1"),
     ],
 )
 def test_bad_constructor_arguments(options, message):

@@ -39,7 +39,7 @@ def test_palindrome_batch_targets_equal_first_digit():
 
 @pytest.mark.parametrize(
     "args,message",
-    [((0, 5), "num_samples must be a positive int"), ((10, 1), "length must be an int >= 2")],
+    [((0, 5), "num_samples must be an int >= 1"), ((10, 1), "length must be an int >= 2")],
 )
 def test_palindromes_bad_input(args, message):
     with pytest.raises(ValueError, match=message):

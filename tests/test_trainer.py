@@ -1,8 +1,21 @@
+import functools
+
 import pytest
 import torch
 
-from graphseq import GCN, NodeClassificationTask, Trainer, make_community_graph, seed_everything
+from graphseq import (
+    GCN,
+    EarlyStopping,
+    NodeClassificationTask,
+    Trainer,
+    make_community_graph,
+    seed_everything,
+)
 from graphseq.train import Task
+
+
+def adam(lr):
+    return functools.partial(torch.optim.Adam, lr=lr)
 
 
 @pytest.fixture()
@@ -39,7 +52,9 @@ def test_same_seed_same_numbers(data):
 
 
 def test_early_stopping_restores_best_weights(data):
-    trainer = _trainer(data, max_epochs=500, patience=5, lr=0.05)
+    trainer = _trainer(
+        data, max_epochs=500, early_stopping=EarlyStopping(patience=5), optimizer=adam(0.05)
+    )
     trainer.fit()
     assert trainer.stopped_early_ and trainer.epoch_ < 500
     assert trainer.epoch_ == trainer.best_epoch_ + 5
@@ -49,29 +64,34 @@ def test_early_stopping_restores_best_weights(data):
 
 
 def test_monitor_max_mode(data):
-    trainer = _trainer(data, max_epochs=40, monitor="val_acc", mode="max").fit()
+    stopping = EarlyStopping("val_acc", "max")
+    trainer = _trainer(data, max_epochs=40, early_stopping=stopping).fit()
     assert trainer.best_score_ == max(r["val_acc"] for r in trainer.history_)
+    assert stopping.best_epoch == -1  # the Trainer works on its own copy
 
 
 def test_mode_follows_the_monitor_name_when_not_given(data):
     # The node task minimizes its own val_loss; an accuracy monitor must not inherit "min".
+    def mode(**options):
+        return _trainer(data, max_epochs=1, early_stopping=EarlyStopping(**options)).early_stopping
+
     assert _trainer(data, max_epochs=1).early_stopping.mode == "min"
-    assert _trainer(data, max_epochs=1, monitor="val_acc").early_stopping.mode == "max"
-    assert _trainer(data, max_epochs=1, monitor="train_loss").early_stopping.mode == "min"
-    assert _trainer(data, max_epochs=1, monitor="val_acc", mode="min").early_stopping.mode == "min"
-    trainer = _trainer(data, max_epochs=40, monitor="val_acc").fit()
+    assert _trainer(data, max_epochs=1).early_stopping.monitor == "val_loss"
+    assert mode(monitor="val_acc").mode == "max"
+    assert mode(monitor="train_loss").mode == "min"
+    assert mode(monitor="val_acc", mode="min").mode == "min"
+    trainer = _trainer(data, max_epochs=40, early_stopping=EarlyStopping("val_acc")).fit()
     assert trainer.best_score_ == max(r["val_acc"] for r in trainer.history_)
 
 
 def test_unknown_monitor_is_clear(data):
     with pytest.raises(KeyError, match=r"monitor='val_f1' is not among the metrics"):
-        _trainer(data, max_epochs=3, monitor="val_f1").fit()
+        _trainer(data, max_epochs=3, early_stopping=EarlyStopping("val_f1")).fit()
 
 
 def test_tie_breaker_picks_the_lowest_loss_among_epochs_of_equal_accuracy(data):
-    trainer = _trainer(
-        data, max_epochs=60, monitor="val_acc", mode="max", tie_breaker="val_loss"
-    ).fit()
+    stopping = EarlyStopping("val_acc", tie_breaker="val_loss")
+    trainer = _trainer(data, max_epochs=60, early_stopping=stopping).fit()
     history = trainer.history_
     best_acc = max(r["val_acc"] for r in history)
     tied = [r for r in history if r["val_acc"] == best_acc]
@@ -80,7 +100,7 @@ def test_tie_breaker_picks_the_lowest_loss_among_epochs_of_equal_accuracy(data):
     assert trainer.best_epoch_ == chosen["epoch"]
     assert trainer.evaluate(("val",))["val_loss"] == pytest.approx(chosen["val_loss"], abs=1e-6)
     # Without the tie breaker the first epoch of the best accuracy is kept.
-    plain = _trainer(data, max_epochs=60, monitor="val_acc", mode="max").fit()
+    plain = _trainer(data, max_epochs=60, early_stopping=EarlyStopping("val_acc")).fit()
     assert plain.best_epoch_ == tied[0]["epoch"]
 
 
@@ -88,20 +108,25 @@ def test_early_stopping_tie_breaker_unit():
     from graphseq.train import EarlyStopping
 
     model = torch.nn.Linear(1, 1)
-    stopping = EarlyStopping("val_acc", "max", patience=2, tie_breaker="val_f1", tie_mode="max")
-    assert not stopping.step(0.5, model, 1, 0.2)
-    assert not stopping.step(0.5, model, 2, 0.4)  # tie, better f1: best, patience resets
+    stopping = EarlyStopping("val_acc", patience=2, tie_breaker="val_f1")
+    assert stopping.mode == "max" and stopping.tie_mode == "max"
+    assert not stopping.step({"val_acc": 0.5, "val_f1": 0.2}, model, 1)
+    # tie, better f1: best, patience resets
+    assert not stopping.step({"val_acc": 0.5, "val_f1": 0.4}, model, 2)
     assert stopping.best_epoch == 2
-    assert not stopping.step(0.5, model, 3, 0.3)  # tie, worse f1: a bad epoch
-    assert stopping.step(0.4, model, 4, 0.9)  # worse accuracy: second bad epoch, stop
+    assert not stopping.step({"val_acc": 0.5, "val_f1": 0.3}, model, 3)  # tie, worse f1: bad
+    assert stopping.step({"val_acc": 0.4, "val_f1": 0.9}, model, 4)  # second bad epoch, stop
     assert (stopping.best_epoch, stopping.best_score, stopping.best_tie_score) == (2, 0.5, 0.4)
-    with pytest.raises(ValueError, match="tie_mode must be 'min' or 'max'"):
-        EarlyStopping("val_acc", "max", tie_breaker="val_loss", tie_mode="lowest")
+    with pytest.raises(ValueError, match="mode must be one of 'min', 'max'; got 'lowest'"):
+        EarlyStopping("val_acc", "lowest")
+    with pytest.raises(ValueError, match="patience must be an int >= 1, got 0"):
+        EarlyStopping(patience=0)
 
 
 def test_unknown_tie_breaker_is_clear(data):
     with pytest.raises(KeyError, match=r"tie_breaker='val_f1' is not among the metrics"):
-        _trainer(data, max_epochs=3, monitor="val_acc", tie_breaker="val_f1").fit()
+        stopping = EarlyStopping("val_acc", tie_breaker="val_f1")
+        _trainer(data, max_epochs=3, early_stopping=stopping).fit()
 
 
 class _Interrupt(Exception):
@@ -109,7 +134,7 @@ class _Interrupt(Exception):
 
 
 def test_resume_after_interruption_equals_uninterrupted_run(data, tmp_path):
-    reference = _trainer(data, max_epochs=25, patience=50).fit()
+    reference = _trainer(data, max_epochs=25, early_stopping=EarlyStopping(patience=50)).fit()
 
     def interrupt_at_12(trainer, record):
         if record["epoch"] == 12:
@@ -117,12 +142,22 @@ def test_resume_after_interruption_equals_uninterrupted_run(data, tmp_path):
 
     checkpoint = tmp_path / "run.pt"
     first = _trainer(
-        data, max_epochs=25, patience=50, checkpoint=checkpoint, callbacks=[interrupt_at_12]
+        data,
+        max_epochs=25,
+        early_stopping=EarlyStopping(patience=50),
+        checkpoint=checkpoint,
+        callbacks=[interrupt_at_12],
     )
     with pytest.raises(_Interrupt):
         first.fit()
     # A new process would rebuild model and trainer (with another seed for the initial weights) ...
-    resumed = _trainer(data, seed=123, max_epochs=25, patience=50, checkpoint=checkpoint)
+    resumed = _trainer(
+        data,
+        seed=123,
+        max_epochs=25,
+        early_stopping=EarlyStopping(patience=50),
+        checkpoint=checkpoint,
+    )
     resumed.fit(resume=True)
     assert resumed.epoch_ == 25
     assert torch.equal(_params(resumed), _params(reference))
@@ -202,7 +237,7 @@ def test_bad_task_inputs(data):
         NodeClassificationTask(bad)
     no_train = data.clone()
     del no_train.train_mask
-    with pytest.raises(ValueError, match="no training mask"):
+    with pytest.raises(ValueError, match="no training split"):
         NodeClassificationTask(no_train)
     with pytest.raises(TypeError, match="task must be a graphseq.train.Task"):
         Trainer(GCN(10, 4, 3), object())
@@ -218,7 +253,7 @@ def test_custom_task_through_the_same_trainer():
     """A minimal regression task: the Trainer needs nothing beyond the Task interface."""
 
     class Regression(Task):
-        monitor, mode = "train_loss", "min"
+        splits = {"train": None}
 
         def __init__(self):
             generator = torch.Generator().manual_seed(0)
@@ -236,8 +271,9 @@ def test_custom_task_through_the_same_trainer():
             return {"train_loss": float((model(self.x).squeeze(1) - self.y).square().mean())}
 
     trainer = Trainer(
-        torch.nn.Linear(3, 1), Regression(), lr=0.1, max_epochs=60, progress=False
+        torch.nn.Linear(3, 1), Regression(), optimizer=adam(0.1), max_epochs=60, progress=False
     ).fit()
+    assert trainer.early_stopping.monitor == "train_loss"
     assert trainer.history_[-1]["train_loss"] < 1e-3
 
 
@@ -251,22 +287,52 @@ def test_resume_with_more_epochs_continues_like_one_longer_run(data, tmp_path):
     assert [r["loss"] for r in longer.history_] == [r["loss"] for r in reference.history_]
 
 
-def test_lr_step_decay_multiplies_the_learning_rate_every_lr_step_epochs(data):
-    trainer = _trainer(data, max_epochs=7, lr=0.04, lr_step=3, lr_decay=0.5).fit()
+def test_scheduler_is_torchs_own_and_steps_once_per_epoch(data):
+    step = functools.partial(torch.optim.lr_scheduler.StepLR, step_size=3, gamma=0.5)
+    trainer = _trainer(data, max_epochs=7, optimizer=adam(0.04), scheduler=step).fit()
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.01)  # decayed at 3 and 6
-    constant = _trainer(data, max_epochs=7, lr=0.04).fit()
+    assert [r["lr"] for r in trainer.history_] == pytest.approx([0.04] * 3 + [0.02] * 3 + [0.01])
+    constant = _trainer(data, max_epochs=7, optimizer=adam(0.04)).fit()
     assert constant.optimizer.param_groups[0]["lr"] == pytest.approx(0.04)
 
 
+def test_plateau_scheduler_reads_the_monitor(data):
+    plateau = functools.partial(
+        torch.optim.lr_scheduler.ReduceLROnPlateau, mode="min", patience=0, factor=0.5
+    )
+    trainer = _trainer(data, max_epochs=30, optimizer=adam(0.5), scheduler=plateau).fit()
+    assert trainer.optimizer.param_groups[0]["lr"] < 0.5
+
+
+def test_scheduler_state_is_resumed(data, tmp_path):
+    step = functools.partial(torch.optim.lr_scheduler.StepLR, step_size=2, gamma=0.5)
+    reference = _trainer(data, max_epochs=6, optimizer=adam(0.04), scheduler=step).fit()
+    checkpoint = tmp_path / "run.pt"
+    _trainer(data, max_epochs=3, optimizer=adam(0.04), scheduler=step, checkpoint=checkpoint).fit()
+    resumed = _trainer(
+        data, max_epochs=6, optimizer=adam(0.04), scheduler=step, checkpoint=checkpoint
+    ).fit(resume=True)
+    assert torch.equal(_params(resumed), _params(reference))
+    assert [r["lr"] for r in resumed.history_] == [r["lr"] for r in reference.history_]
+    plain = _trainer(data, max_epochs=6, checkpoint=checkpoint)
+    with pytest.raises(ValueError, match="saved with a learning-rate scheduler"):
+        plain.fit(resume=True)
+
+
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "error", "message"),
     [
-        ({"lr_step": 0}, "lr_step must be a positive int"),
-        ({"lr_step": 2.5}, "lr_step must be a positive int"),
-        ({"lr_step": 5, "lr_decay": 0.0}, r"lr_decay must be in \(0, 1\]"),
-        ({"lr_decay": 1.5}, r"lr_decay must be in \(0, 1\]"),
+        ({"optimizer": "adam"}, TypeError, "optimizer must be a torch.optim.Optimizer"),
+        ({"scheduler": 3}, TypeError, "scheduler must be a torch.optim.lr_scheduler object"),
+        (
+            {"early_stopping": 10},
+            TypeError,
+            r"early_stopping must be a graphseq.train.EarlyStopping",
+        ),
+        ({"max_epochs": -1}, ValueError, "max_epochs must be an int >= 0"),
+        ({"grad_clip": 0.0}, ValueError, "grad_clip must be a finite number > 0"),
     ],
 )
-def test_bad_lr_schedule_fails_clearly(data, options, message):
-    with pytest.raises(ValueError, match=message):
-        _trainer(data, max_epochs=1, **options)
+def test_bad_options_fail_clearly(data, options, error, message):
+    with pytest.raises(error, match=message):
+        _trainer(data, **options)

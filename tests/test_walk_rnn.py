@@ -50,7 +50,8 @@ def test_walk_rnn_learns_communities_with_and_without_features(graph, use_featur
     task = WalkNodeClassificationTask(
         graph, walks_per_node=4, walk_length=4, batch_size=32, use_features=use_features
     )
-    trainer = Trainer(model, task, lr=0.02, max_epochs=30, patience=None, seed=0, progress=False)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    trainer = Trainer(model, task, optimizer=optimizer, max_epochs=30, seed=0, progress=False)
     trainer.fit()
     assert trainer.test()["test_acc"] > 0.8
 
@@ -70,5 +71,5 @@ def test_walk_rnn_rejects_bad_input(graph):
         ValueError, match=r"walks must have shape \[nodes, walks_per_node, walk_length\]"
     ):
         model(torch.ones(5, 16), walks[0])
-    with pytest.raises(ValueError, match="walk_length must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="walk_length must be an int >= 1, got 0"):
         WalkNodeClassificationTask(graph, walk_length=0)

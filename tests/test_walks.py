@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import stats
 
-from graphseq import CSRGraph
+from graphseq import CSRGraph, as_csr
 from graphseq.walks import PAD, iter_random_walks, num_walks, random_walks
 
 
@@ -76,7 +76,7 @@ def test_every_mode_returns_contiguous_int64(karate, options):
     options = dict(options)
     graph = karate
     if options.pop("weighted", False):
-        graph = CSRGraph.from_any(karate)
+        graph = as_csr(karate)
         graph = CSRGraph(
             indptr=graph.indptr, indices=graph.indices, num_nodes=34,
             weights=torch.rand(graph.indices.numel()) + 0.1,
@@ -230,9 +230,9 @@ def test_weighted_node2vec_transitions_match_exact_probabilities():
 @pytest.mark.parametrize(
     "kwargs,error,message",
     [
-        ({"walk_length": 0}, ValueError, "walk_length must be >= 1, got 0"),
+        ({"walk_length": 0}, ValueError, "walk_length must be an int >= 1, got 0"),
         ({"walk_length": 2.5}, TypeError, "walk_length must be an int"),
-        ({"walks_per_node": 0}, ValueError, "walks_per_node must be >= 1"),
+        ({"walks_per_node": 0}, ValueError, "walks_per_node must be an int >= 1"),
         ({"p": 0.0}, ValueError, "p must be a finite number > 0"),
         ({"q": -1.0}, ValueError, "q must be a finite number > 0"),
         ({"p": float("nan")}, ValueError, "p must be a finite number > 0"),
@@ -240,8 +240,8 @@ def test_weighted_node2vec_transitions_match_exact_probabilities():
         ({"start_nodes": [-1]}, ValueError, "start_nodes contains node -1, out of range"),
         ({"start_nodes": [0.5]}, TypeError, "start_nodes must hold integer node ids"),
         ({"start_nodes": []}, ValueError, "start_nodes is empty"),
-        ({"dead_end": "jump"}, ValueError, "dead_end must be 'stop' or 'stay'"),
-        ({"seed": 1.5}, TypeError, "seed must be an int or None"),
+        ({"dead_end": "jump"}, ValueError, "dead_end must be one of 'stop', 'stay'; got 'jump'"),
+        ({"seed": 1.5}, TypeError, "seed must be an int, got float 1.5"),
     ],
 )
 def test_bad_arguments_fail_clearly(karate, kwargs, error, message):

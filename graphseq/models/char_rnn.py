@@ -16,6 +16,7 @@ from torch import nn
 
 from ..nn.sequence import SequenceEncoder
 from ..sequences import CharVocabulary
+from ..validation import check_int
 
 __all__ = ["CharRNN", "STRATEGIES", "generate"]
 
@@ -124,12 +125,10 @@ def _check_generation(model, strategy, temperature, top_k, length) -> None:
             f"temperature must be > 0, got {temperature!r}; use strategy='greedy' for the most "
             "likely character at every step."
         )
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k must be an int >= 1, got {top_k!r}.")
+    check_int("top_k", top_k)
     if top_k > len(model.vocabulary):
         raise ValueError(f"top_k={top_k} exceeds the vocabulary size {len(model.vocabulary)}.")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"length must be an int >= 0, got {length!r}.")
+    check_int("length", length, minimum=0)
 
 
 @torch.no_grad()
@@ -184,81 +183,3 @@ def generate(
     finally:
         model.train(was_training)
     return model.vocabulary.decode(produced)
-
-
-def train_char_rnn(
-    text: str,
-    *,
-    checkpoint: str | os.PathLike | None = None,
-    resume: bool = False,
-    hidden_size: int = 512,
-    num_layers: int = 2,
-    cell: str = "lstm",
-    embedding_dim: int = 64,
-    dropout: float = 0.0,
-    seq_len: int = 100,
-    batch_size: int = 64,
-    steps_per_epoch: int | None = 100,
-    epochs: int = 20,
-    lr: float = 2e-3,
-    grad_clip: float | None = 5.0,
-    val_fraction: float = 0.05,
-    test_fraction: float = 0.1,
-    seed: int = 0,
-    device: str = "cpu",
-    progress: bool | None = None,
-    callbacks=(),
-):
-    """Train a `CharRNN` on ``text`` with truncated BPTT through the common Trainer.
-
-    The text is split into train / val / test (the last ``test_fraction``, held out); an epoch
-    is ``steps_per_epoch`` TBPTT windows of ``seq_len`` characters in ``batch_size`` streams;
-    the weights of the epoch with the lowest validation loss are kept. With ``checkpoint``, the
-    training state is saved after every epoch and ``resume=True`` continues an interrupted run.
-
-    Returns:
-        ``(model, trainer, test_metrics)`` with ``test_metrics`` = ``{"test_loss", "test_bpc",
-        "test_acc"}`` of the kept weights on the held-out text (empty without a test split).
-    """
-    from ..sequences import CharVocabulary
-    from ..train.language_model import LanguageModelTask
-    from ..train.trainer import Trainer
-
-    if not isinstance(text, str) or len(text) < 2:
-        raise ValueError("text must be a string of at least two characters.")
-    vocabulary = CharVocabulary.from_text(text)
-    task = LanguageModelTask.from_text(
-        text,
-        vocabulary,
-        val_fraction=val_fraction,
-        test_fraction=test_fraction,
-        seq_len=seq_len,
-        batch_size=batch_size,
-        steps_per_epoch=steps_per_epoch,
-    )
-    torch.manual_seed(seed)  # the initial weights
-    model = CharRNN(
-        vocabulary,
-        hidden_size=hidden_size,
-        num_layers=num_layers,
-        cell=cell,
-        embedding_dim=embedding_dim,
-        dropout=dropout,
-    )
-    trainer = Trainer(
-        model,
-        task,
-        lr=lr,
-        max_epochs=epochs,
-        grad_clip=grad_clip,
-        seed=seed,
-        device=device,
-        progress=progress,
-        checkpoint=checkpoint,
-        eval_splits=("val",) if "val" in task.splits else (),
-        monitor="val_loss" if "val" in task.splits else "loss",
-        callbacks=callbacks,
-    )
-    trainer.fit(resume=resume)
-    metrics = trainer.evaluate(("test",)) if "test" in task.splits else {}
-    return model, trainer, metrics

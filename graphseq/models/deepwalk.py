@@ -10,20 +10,22 @@ node2vec (Grover & Leskovec 2016) is the same with second-order walks biased by 
 
 from __future__ import annotations
 
-import math
 import time
 
 import torch
+from sklearn.base import BaseEstimator
 
-from ..graph import CSRGraph
-from ..walks import _check_bias, _check_positive_int, iter_random_walks
+from ..graph import as_csr
+from ..progress import show_progress
+from ..validation import check_choice, check_int, check_number
+from ..walks import check_bias, iter_random_walks
 from .embedding_io import save_embeddings
 from .skipgram import SkipGramSettings, train_skipgram
 
 __all__ = ["DeepWalk", "Node2Vec"]
 
 
-class DeepWalk:
+class DeepWalk(BaseEstimator):
     """DeepWalk embeddings: uniform (or weight-proportional) walks + gensim skip-gram.
 
     The defaults are the paper's BlogCatalog settings: 80 walks of 40 nodes from every node,
@@ -61,8 +63,9 @@ class DeepWalk:
         corpus_: ``"file"`` or ``"memory"``, how gensim was fed.
     """
 
-    _p: float = 1.0
-    _q: float = 1.0
+    # DeepWalk's walks are first order; Node2Vec has these as parameters.
+    p: float = 1.0
+    q: float = 1.0
 
     def __init__(
         self,
@@ -101,44 +104,12 @@ class DeepWalk:
         self.dead_end = dead_end
         self.progress = progress
 
-    # ------------------------------------------------------------------ sklearn plumbing
-    def _param_names(self) -> list[str]:
-        import inspect
-
-        names = []
-        for klass in reversed(type(self).__mro__):
-            if "__init__" in vars(klass) and klass is not object:
-                names += [
-                    n
-                    for n in inspect.signature(klass.__init__).parameters
-                    if n not in ("self", "kwargs") and n not in names
-                ]
-        return names
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor arguments (scikit-learn's estimator interface)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor arguments; returns self."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"unknown parameter {name!r}; valid: {', '.join(valid)}.")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> SkipGramSettings:
         for name in ("dimensions", "walk_length", "walks_per_node", "window_size", "epochs"):
-            _check_positive_int(name, getattr(self, name))
-        workers = _check_positive_int("workers", self.workers)
-        if not isinstance(self.negative, int) or self.negative < 0:
-            raise ValueError(f"negative must be an int >= 0, got {self.negative!r}.")
+            check_int(name, getattr(self, name))
+        workers = check_int("workers", self.workers)
+        check_int("negative", self.negative, minimum=0)
         if not self.hs and self.negative == 0:
             raise ValueError(
                 "hs=False and negative=0 leave skip-gram without an output layer; "
@@ -148,12 +119,11 @@ class DeepWalk:
             raise ValueError(
                 f"walk_length must be >= 2 for skip-gram to see any context, got {self.walk_length}."
             )
-        if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
-            raise ValueError(f"sample must be a number >= 0, got {self.sample!r}.")
+        check_number("sample", self.sample, minimum=0.0)
         for name in ("alpha", "min_alpha"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+            check_number(name, getattr(self, name), positive=True)
+        check_choice("corpus", self.corpus, ("auto", "file", "memory"))
+        check_choice("dead_end", self.dead_end, ("stop", "stay"))
         return SkipGramSettings(
             dimensions=self.dimensions,
             window_size=self.window_size,
@@ -180,15 +150,15 @@ class DeepWalk:
         from tqdm.auto import tqdm
 
         settings = self._validate()
-        p = _check_bias("p", self._p, "the return parameter")
-        q = _check_bias("q", self._q, "the in-out parameter")
-        graph = CSRGraph.from_any(data)
+        p = check_bias("p", self.p, "the return parameter")
+        q = check_bias("q", self.q, "the in-out parameter")
+        graph = as_csr(data, "out")
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
         walk_seed, order_seed, model_seed = np.random.SeedSequence(seed).generate_state(3)
         settings = SkipGramSettings(**{**settings.__dict__, "seed": int(model_seed) >> 1})
-        show = _show_progress(self.progress)
+        show = show_progress(self.progress)
         start = time.perf_counter()
         walks = torch.cat(
             list(
@@ -282,25 +252,22 @@ class Node2Vec(DeepWalk):
         *,
         hs: bool = False,
         negative: int = 5,
-        **kwargs,
+        epochs: int = 1,
+        sample: float = 0.0,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        workers: int = 1,
+        seed: int | None = None,
+        corpus: str = "auto",
+        shuffle_walks: bool = True,
+        dead_end: str = "stop",
+        progress: bool | None = None,
     ):
         super().__init__(
             dimensions, walk_length, walks_per_node, window_size, hs=hs, negative=negative,
-            **kwargs,
+            epochs=epochs, sample=sample, alpha=alpha, min_alpha=min_alpha, workers=workers,
+            seed=seed, corpus=corpus, shuffle_walks=shuffle_walks, dead_end=dead_end,
+            progress=progress,
         )  # fmt: skip
         self.p = p
         self.q = q
-
-    @property
-    def _p(self) -> float:
-        return self.p
-
-    @property
-    def _q(self) -> float:
-        return self.q
-
-
-def _show_progress(progress: bool | None) -> bool:
-    import sys
-
-    return sys.stderr.isatty() if progress is None else bool(progress)

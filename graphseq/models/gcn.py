@@ -8,6 +8,7 @@ from torch import nn
 
 from ..nn.functional import dropout
 from ..nn.gcn import GCNConv
+from ..validation import check_int, check_probability
 
 __all__ = ["GCN"]
 
@@ -24,7 +25,8 @@ class GCN(nn.Module):
         out_channels: classes ``C`` (logits are returned, no softmax).
         num_layers: number of graph convolutions (>= 1).
         dropout: dropout probability.
-        **conv_options: passed to every `GCNConv` (``normalization``, ``cached``, ...).
+        cached: cache every layer's normalized adjacency (a fixed graph, transductive training).
+        normalize: every `GCNConv`'s normalization (``True``/``"sym"``, ``"rw"`` or ``False``).
 
     Shapes: ``x [N, F]`` (dense or sparse), ``edge_index [2, E]`` -> logits ``[N, C]``.
     """
@@ -36,18 +38,19 @@ class GCN(nn.Module):
         out_channels: int,
         num_layers: int = 2,
         dropout: float = 0.5,
-        **conv_options,
+        *,
+        cached: bool = False,
+        normalize: bool | str = True,
     ):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        num_layers = check_int("num_layers", num_layers)
+        self.dropout = check_probability("dropout", dropout)
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = nn.ModuleList(
-            GCNConv(a, b, **conv_options) for a, b in zip(widths[:-1], widths[1:], strict=True)
+            GCNConv(a, b, cached=cached, normalize=normalize)
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
-        self.dropout = dropout
+        self.in_channels, self.out_channels = in_channels, out_channels
 
     def reset_parameters(self) -> None:
         for conv in self.convs:

@@ -1,6 +1,8 @@
-"""Graph classifiers: GCN layers -> a named readout -> MLP, and the structure-agnostic baseline."""
+"""Graph classifiers: GCN layers -> a readout -> MLP, and the structure-agnostic baseline."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +10,9 @@ from torch import nn
 
 from ..nn.gcn import GCNConv
 from ..nn.norm import GraphBatchNorm
-from ..nn.readout import _check_x, make_readout
+from ..nn.readout import readout_channels, resolve_readout
+from ..ordering import ORDERINGS, node_ranks, order_nodes
+from ..validation import check_choice, check_features, check_int, check_probability
 
 __all__ = ["GraphClassifier", "StructureAgnosticBaseline"]
 
@@ -22,10 +26,8 @@ def _mlp_head(in_channels: int, hidden_channels: int, num_classes: int, dropout:
     )
 
 
-def _check_dims(**values) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+def _batch_vector(x: torch.Tensor, batch) -> torch.Tensor:
+    return torch.zeros(x.size(0), dtype=torch.long, device=x.device) if batch is None else batch
 
 
 class GraphClassifier(nn.Module):
@@ -34,26 +36,26 @@ class GraphClassifier(nn.Module):
     Args:
         in_channels: node features ``F``.
         num_classes: ``C`` (logits are returned).
-        hidden_channels: width of the GCN layers, of the readout's recurrent cell and of the MLP.
+        hidden_channels: width of the GCN layers, of the ``"lstm"`` readout's cell and of the MLP.
         num_layers: GCN layers (>= 1).
-        readout: ``"lstm"`` (ordered nodes read by a `SequenceEncoder`),
-            ``"mean"``, ``"sum"``, ``"max"`` or ``"set2set"``; see `graphseq.nn.readout`.
+        readout: a name of `graphseq.nn.readout.READOUTS`, a PyG aggregation module, or a
+            factory ``node_channels -> module`` (e.g. ``lambda c: LSTMReadout(c, 64, cell="gru")``)
+            called where the named readout would be built; see `graphseq.nn.readout`.
+        ordering: the node order an order-sensitive readout (``"lstm"``) reads, one of
+            `graphseq.ordering.ORDERINGS`, or None to read nodes as given. A batch that carries
+            ``node_rank`` (precomputed with `graphseq.ordering.add_node_ranks`) is read in that
+            order; otherwise the ordering is computed per batch. ``"auto"``: ``"degree"`` for the
+            ``"lstm"`` readout, None for the others (which do not depend on order).
         jumping_knowledge: read out the concatenation of every GCN layer's output (width
-            ``num_layers * hidden``) instead of the last one only (Xu et al. 2018); it keeps the
-            local, low-layer features that small molecules are often classified by.
+            ``num_layers * hidden``) instead of the last one only (Xu et al. 2018).
         include_input: also read out the input features ``x`` themselves (layer 0), prepended
-            to the GCN outputs (width ``+ F``), as GIN's readout does (Xu et al. 2019): the
-            GCN's degree normalization blurs what each node is, the raw features keep it.
+            to the GCN outputs (width ``+ F``), as GIN's readout does (Xu et al. 2019).
         batch_norm: batch normalization after every GCN layer.
         dropout: before the MLP's last layer, and on the readout's input unless
             ``readout_dropout`` is given.
-        readout_dropout: dropout on the node embeddings entering the readout (None: ``dropout``;
-            0 feeds the readout every embedding unchanged in training too).
+        readout_dropout: dropout on the node embeddings entering the readout (None: ``dropout``).
         readout_norm: batch normalization (`GraphBatchNorm`) of the readout's graph vectors
-            before the MLP. A sum readout's output grows with the graph's size: on NCI1, at lr
-            0.01, the MLP's hidden units died in the first epoch and the model stayed at
-            chance; standardized, it learns.
-        **readout_options: e.g. ``ordering="bfs"``, ``cell="gru"`` for the LSTM readout.
+            before the MLP: a sum readout's output grows with the graph's size.
 
     ``forward(x [N, F], edge_index [2, E], batch [N] or None, num_graphs=None, node_rank=None)``
     returns logits ``[G, C]``.
@@ -66,29 +68,29 @@ class GraphClassifier(nn.Module):
         hidden_channels: int = 64,
         num_layers: int = 3,
         *,
-        readout: str = "lstm",
+        readout: str | nn.Module | Callable = "lstm",
+        ordering: str | None = "auto",
         jumping_knowledge: bool = True,
         include_input: bool = False,
         batch_norm: bool = True,
         dropout: float = 0.5,
         readout_dropout: float | None = None,
         readout_norm: bool = False,
-        **readout_options,
     ):
         super().__init__()
-        _check_dims(
-            in_channels=in_channels,
-            num_classes=num_classes,
-            hidden_channels=hidden_channels,
-            num_layers=num_layers,
+        self.in_channels = check_int("in_channels", in_channels)
+        check_int("num_classes", num_classes)
+        check_int("hidden_channels", hidden_channels)
+        check_int("num_layers", num_layers)
+        self.dropout = check_probability("dropout", dropout)
+        self.readout_dropout = check_probability(
+            "readout_dropout", dropout if readout_dropout is None else readout_dropout
         )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        if readout_dropout is None:
-            readout_dropout = dropout
-        if isinstance(readout_dropout, bool) or not 0.0 <= readout_dropout < 1.0:
-            raise ValueError(f"readout_dropout must be in [0, 1) or None, got {readout_dropout!r}.")
-        self.in_channels = in_channels
+        if ordering == "auto":
+            ordering = "degree" if readout == "lstm" else None
+        if ordering is not None:
+            check_choice("ordering", ordering, ORDERINGS)
+        self.ordering = ordering
         widths = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(
             GCNConv(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
@@ -101,12 +103,10 @@ class GraphClassifier(nn.Module):
         self.include_input = include_input
         node_channels = hidden_channels * (num_layers if jumping_knowledge else 1)
         node_channels += in_channels if include_input else 0
-        self.readout = make_readout(readout, node_channels, hidden_channels, **readout_options)
-        out = self.readout.out_channels
+        self.readout = resolve_readout(readout, node_channels, hidden_channels)
+        out = readout_channels(self.readout, node_channels)
         self.readout_norm = GraphBatchNorm(out) if readout_norm else nn.Identity()
-        self.dropout = dropout
-        self.readout_dropout = float(readout_dropout)
-        self.head = _mlp_head(self.readout.out_channels, hidden_channels, num_classes, dropout)
+        self.head = _mlp_head(out, hidden_channels, num_classes, dropout)
 
     def embed_nodes(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         """Node embeddings ``[N, hidden]`` (``[N, num_layers * hidden]`` with jumping knowledge;
@@ -122,12 +122,20 @@ class GraphClassifier(nn.Module):
         return torch.cat(layers, 1)
 
     def forward(self, x, edge_index, batch=None, num_graphs=None, node_rank=None):
-        _check_x(x, self.in_channels, "GraphClassifier")
-        if batch is None:
-            batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
+        check_features(x, None, "x", channels=self.in_channels)
+        batch = _batch_vector(x, batch)
+        if num_graphs is None:
+            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
         h = self.embed_nodes(x, edge_index)
         h = F.dropout(h, self.readout_dropout, self.training)
-        graph = self.readout(h, batch, edge_index, num_graphs=num_graphs, node_rank=node_rank)
+        if self.ordering is not None:
+            if node_rank is None:
+                node_rank = node_ranks(
+                    edge_index, batch.cpu(), x.size(0), self.ordering, num_graphs=num_graphs
+                )
+            permutation = order_nodes(batch, node_rank.to(batch.device))
+            h, batch = h[permutation], batch[permutation]
+        graph = self.readout(h, batch, dim_size=num_graphs)
         return self.head(self.readout_norm(graph))
 
 
@@ -139,10 +147,10 @@ class StructureAgnosticBaseline(nn.Module):
     same signature as `GraphClassifier` (``edge_index`` and ``node_rank`` are ignored).
 
     Args:
-        batch_norm: standardize the summed features (``BatchNorm1d``) before the MLP. The sums
-            grow with the graph's size and with the scale of continuous attributes (ENZYMES
-            has one in the hundreds, so its sums reach thousands), which left the plain MLP
-            at chance level; with it, scaling the input features changes nothing.
+        batch_norm: standardize the summed features (`GraphBatchNorm`) before the MLP. The sums
+            grow with the graph's size and with the scale of continuous attributes, which can
+            leave a plain MLP at chance level; with it, scaling the input features changes
+            nothing.
     """
 
     def __init__(
@@ -154,17 +162,15 @@ class StructureAgnosticBaseline(nn.Module):
         batch_norm: bool = True,
     ):
         super().__init__()
-        _check_dims(
-            in_channels=in_channels, num_classes=num_classes, hidden_channels=hidden_channels
-        )
-        self.in_channels = in_channels
-        self.readout = make_readout("sum", in_channels)
+        self.in_channels = check_int("in_channels", in_channels)
+        check_int("num_classes", num_classes)
+        check_int("hidden_channels", hidden_channels)
+        self.readout = resolve_readout("sum", in_channels)
         self.norm = GraphBatchNorm(in_channels) if batch_norm else nn.Identity()
         self.head = _mlp_head(in_channels, hidden_channels, num_classes, dropout)
 
     def forward(self, x, edge_index=None, batch=None, num_graphs=None, node_rank=None):
-        _check_x(x, self.in_channels, "StructureAgnosticBaseline")
-        if batch is None:
-            batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-        summed = self.readout(x, batch, num_graphs=num_graphs)
+        check_features(x, None, "x", channels=self.in_channels)
+        batch = _batch_vector(x, batch)
+        summed = self.readout(x, batch, dim_size=num_graphs)
         return self.head(self.norm(summed))

@@ -9,8 +9,14 @@ from torch import nn
 
 from ..nn.functional import dropout
 from ..nn.sage import SAGEConv
+from ..validation import check_int, check_probability
 
-__all__ = ["GraphSAGE"]
+__all__ = ["GraphSAGE", "PAPER_AGGR_CHANNELS"]
+
+
+# The paper's aggregator widths for its "small" models (Hamilton et al. 2017, appendix):
+# pooling dimension 512, LSTM hidden size 128.
+PAPER_AGGR_CHANNELS = {"pool": 512, "lstm": 128}
 
 
 class GraphSAGE(nn.Module):
@@ -22,14 +28,18 @@ class GraphSAGE(nn.Module):
         hidden_channels: width of every hidden layer.
         out_channels: output width (class logits, or the embedding size for unsupervised
             training).
-        num_layers: ``K``, number of SAGEConv layers (= number of sampled hops).
-        aggregator: ``"mean"``, ``"gcn"``, ``"lstm"`` or ``"pool"``.
+        num_layers: ``K``, number of `SAGEConv` layers (= number of sampled hops).
+        aggr: the aggregator of every layer: ``"mean"``, ``"gcn"``, ``"lstm"``, ``"pool"``,
+            ``"max"``, ``"sum"`` (see `graphseq.nn.aggr`).
         dropout: dropout probability on the input of every layer.
         normalize: l2-normalize the hidden representations after every hidden layer (the
             algorithm's ``h_v / ||h_v||``); ``normalize_output`` does the same for the output.
         num_nodes: for graphs without features: learn an ``nn.Embedding(num_nodes, in_channels)``
             table and pass node ids (``LongTensor [N]``) as ``x`` (transductive only).
-        **conv_options: passed to every `SAGEConv` (``aggregator_channels``, ``cached``).
+        aggr_channels: the pool projection's width / the LSTM's hidden size; default the
+            input width, as PyG (the paper uses `PAPER_AGGR_CHANNELS`: 512 for ``"pool"``, 128
+            for ``"lstm"``).
+        cached: every layer caches its full-graph structure (a fixed graph).
 
     Calling:
         ``model(x, edge_index)``: full graph, ``x [N, F]`` (dense or sparse) -> ``[N, C]``;
@@ -43,37 +53,37 @@ class GraphSAGE(nn.Module):
         hidden_channels: int,
         out_channels: int,
         num_layers: int = 2,
-        aggregator: str = "mean",
+        aggr: str = "mean",
         dropout: float = 0.5,
         *,
         normalize: bool = False,
         normalize_output: bool = False,
         num_nodes: int | None = None,
-        **conv_options,
+        aggr_channels: int | None = None,
+        cached: bool = False,
     ):
         super().__init__()
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        num_layers = check_int("num_layers", num_layers)
+        self.dropout = check_probability("dropout", dropout)
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = nn.ModuleList(
             SAGEConv(
                 a,
                 b,
-                aggregator,
+                aggr,
                 # Hidden layers are normalized after σ (below), the output layer inside the conv.
                 normalize=normalize_output and i == num_layers - 1,
-                **conv_options,
+                aggr_channels=aggr_channels,
+                cached=cached,
             )
             for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
         )
         self.embedding = None
         if num_nodes is not None:
-            self.embedding = nn.Embedding(num_nodes, in_channels)
-        self.dropout = dropout
-        self.aggregator = aggregator
+            self.embedding = nn.Embedding(check_int("num_nodes", num_nodes), in_channels)
+        self.aggr = aggr
         self.normalize = normalize
+        self.in_channels, self.out_channels = in_channels, out_channels
 
     @property
     def num_layers(self) -> int:

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nn.sequence import SequenceEncoder
+from ..validation import check_int
 
 __all__ = ["SequenceClassifier"]
 
@@ -43,8 +44,7 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         if output == "sequence":
             raise ValueError("output='sequence' gives no per-sequence summary to classify.")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+        check_int("num_classes", num_classes, minimum=2)
         self.encoder = SequenceEncoder(
             input_size,
             hidden_size,

@@ -1,432 +1,175 @@
 """Graph readouts: one vector per graph from the node embeddings of a PyG mini-batch.
 
-Every readout has the same call, so a benchmark can swap them by name (`make_readout`)::
+Every readout is a PyG aggregation (`torch_geometric.nn.aggr.Aggregation`) and has its call::
 
-    readout(x, batch, edge_index=None, num_graphs=None, node_rank=None) -> [G, out_channels]
+    readout(x [N, F], index [N] (graph of each node, sorted), ptr=None, dim_size=G) -> [G, F']
 
-* ``"mean"``, ``"sum"``, ``"max"``: permutation-invariant pooling over each graph's nodes.
-* ``"set2set"``: PyG's `torch_geometric.nn.aggr.Set2Set` (attention + LSTM, Vinyals
-  et al. 2016), also order-free.
-* ``"lstm"``: the nodes of each graph are put in a sequence by a named ordering strategy and a
-  `SequenceEncoder` (LSTM by default; ``cell="gru"``/``"rnn"`` also work)
-  reads the sequence into one vector (inspired by Jin & JaJa 2018).
+so any of them drops into a plain PyG model, and any PyG aggregation can be given to
+`graphseq.models.GraphClassifier`. By name (`READOUTS`, `resolve_readout`):
 
-Orderings (`ORDERINGS`), each a *rank* of every node inside its own graph (0 = read
-first); ties are always broken by the smaller node id, so an ordering is a function of the
-graph (and, for ``"random_walk"``, of the seed):
+* ``"mean"``, ``"sum"``, ``"max"``: PyG's ``MeanAggregation``, ``SumAggregation``,
+  ``MaxAggregation``, permutation-invariant pooling over each graph's nodes;
+* ``"set2set"``: PyG's ``Set2Set`` (attention + LSTM, Vinyals et al. 2016), also order-free;
+* ``"lstm"``: `LSTMReadout`: each graph's nodes, *in the order they are given*, are read as a
+  sequence by the shared `SequenceEncoder` (LSTM by default; GRU and vanilla RNN too) into one
+  vector (inspired by Jin & JaJa 2018). Which order that is, is the caller's choice: a
+  `graphseq.ordering` (degree, BFS, random walk), applied by the graph classifier.
 
-* ``"degree"``: by decreasing degree. One stable sort of the whole batch by
-  ``(graph id, -degree)``; cheap enough to compute on every batch.
-* ``"bfs"``: breadth-first order from the highest-degree node; neighbours are visited in
-  increasing id, and when a component is exhausted the search restarts from the
-  highest-degree unvisited node. The search runs level by level over *all* graphs of the
-  batch at once (one sort per level, not a Python loop per node or per graph), but it still
-  needs one step per BFS level, so `add_node_ranks` computes it ONCE per dataset and
-  stores it as the node attribute ``node_rank``, which PyG's collation then carries into every
-  mini-batch.
-* ``"random_walk"``: the order in which a seeded random walk from the highest-degree node
-  first visits the nodes (walks from `graphseq.walks`); nodes it never reaches follow in
-  degree order. Also precomputed once per dataset with `add_node_ranks`.
-
-The sequence is built by permuting the nodes into (graph, rank) order and padding with
-`torch_geometric.utils.to_dense_batch` to ``[G, max_nodes, F]``; the per-graph node
-counts are the sequence lengths, so padding never enters the recurrence.
+`LSTMReadout` builds the sequences with `torch_geometric.utils.to_dense_batch` (``[G,
+max_nodes, F]``); the per-graph node counts are the sequence lengths, so padding never enters
+the recurrence, and a graph without nodes reads out as zeros (as PyG's aggregations do).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
-from torch_geometric.utils import to_dense_batch
+from torch_geometric.nn.aggr import (
+    Aggregation,
+    MaxAggregation,
+    MeanAggregation,
+    Set2Set,
+    SumAggregation,
+)
 
-from .sequence import CELLS, OUTPUTS, SequenceEncoder
+from ..validation import check_choice, check_int, check_probability
+from .sequence import CELLS, SequenceEncoder
 
-__all__ = [
-    "ORDERINGS",
-    "READOUTS",
-    "LSTMReadout",
-    "PoolReadout",
-    "Set2SetReadout",
-    "add_node_ranks",
-    "make_readout",
-    "node_ranks",
-    "order_nodes",
-]
+__all__ = ["READOUTS", "LSTMReadout", "readout_channels", "resolve_readout"]
 
-ORDERINGS = ("degree", "bfs", "random_walk")
 READOUTS = ("lstm", "mean", "sum", "max", "set2set")
 
 
-# ---------------------------------------------------------------------------- validation
-def _check_ordering(ordering: str) -> None:
-    if ordering not in ORDERINGS:
-        raise ValueError(f"ordering must be one of {list(ORDERINGS)}, got {ordering!r}.")
-
-
-def _graph_sizes(batch: torch.Tensor, num_graphs: int | None, num_nodes: int) -> torch.Tensor:
-    """Nodes per graph ``[G]``; raises when ``batch`` is malformed or a graph has no node."""
-    if not isinstance(batch, torch.Tensor) or batch.dim() != 1 or batch.numel() != num_nodes:
-        shape = list(batch.shape) if isinstance(batch, torch.Tensor) else type(batch).__name__
-        raise ValueError(
-            f"batch must be a LongTensor [num_nodes={num_nodes}] giving each node's graph, "
-            f"got {shape}."
-        )
-    if num_nodes and int(batch.min()) < 0:
-        raise ValueError("batch holds negative graph ids; graph ids must be 0 .. num_graphs-1.")
-    if num_graphs is None:
-        num_graphs = int(batch.max()) + 1 if num_nodes else 0
-    if num_nodes and int(batch.max()) >= num_graphs:
-        raise ValueError(
-            f"batch holds graph id {int(batch.max())} but num_graphs={num_graphs}; pass the "
-            "batch's own num_graphs."
-        )
-    if num_nodes > 1 and bool((batch[1:] < batch[:-1]).any()):
-        raise ValueError(
-            "batch must be sorted (the nodes of each graph contiguous, as PyG's DataLoader "
-            "makes them)."
-        )
-    sizes = torch.bincount(batch, minlength=num_graphs)
-    if num_graphs == 0 or bool((sizes == 0).any()):
-        empty = (sizes == 0).nonzero().flatten().tolist() if num_graphs else []
-        raise ValueError(
-            f"graph(s) {empty[:10]} of the batch have zero nodes (num_graphs={num_graphs}); a "
-            "graph readout needs at least one node per graph: drop empty graphs from the "
-            "dataset (e.g. dataset[[g.num_nodes > 0 for g in dataset]])."
-            if num_graphs
-            else "the batch holds no graph; a graph readout needs at least one node."
-        )
-    return sizes
-
-
-def _check_x(x: torch.Tensor, in_channels: int, name: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a FloatTensor [num_nodes, {in_channels}], got {shape}.")
-    if x.size(1) != in_channels:
-        raise ValueError(
-            f"x has {x.size(1)} features per node but the {name} was built with "
-            f"in_channels={in_channels}."
-        )
-
-
-# ---------------------------------------------------------------------------- orderings
-def _max(values: torch.Tensor) -> int:
-    return int(values.max()) if values.numel() else 0
-
-
-def _degree(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
-    return torch.bincount(edge_index[0], minlength=num_nodes)
-
-
-def _ranks_from_order(order: torch.Tensor, batch: torch.Tensor, sizes: torch.Tensor):
-    """``order`` lists the nodes graph by graph in reading order -> the rank of each node."""
-    starts = torch.cumsum(sizes, 0) - sizes
-    rank = torch.empty_like(order)
-    rank[order] = torch.arange(order.numel()) - starts[batch[order]]
-    return rank
-
-
-def _degree_order(edge_index, batch, sizes) -> torch.Tensor:
-    degree = _degree(edge_index, batch.numel())
-    # Stable sort keeps ascending node id among equal (graph, degree) keys.
-    key = batch * (_max(degree) + 1) + (_max(degree) - degree)
-    return torch.sort(key, stable=True).indices
-
-
-def _first_per_graph(candidates: torch.Tensor, key: torch.Tensor, batch: torch.Tensor):
-    """The candidate node with the smallest ``key`` in each graph (ties: smaller node id)."""
-    order = candidates[torch.sort(key[candidates], stable=True).indices]
-    order = order[torch.sort(batch[order], stable=True).indices]
-    graphs = batch[order]
-    first = torch.ones_like(graphs, dtype=torch.bool)
-    first[1:] = graphs[1:] != graphs[:-1]
-    return order[first]
-
-
-def _bfs_order(edge_index, batch, sizes) -> torch.Tensor:
-    """Level-synchronous BFS in all graphs at once (see the module docstring)."""
-    num_nodes = batch.numel()
-    degree = _degree(edge_index, num_nodes)
-    restart_key = _max(degree) - degree  # highest degree first
-    source, target = edge_index
-    rank = torch.full((num_nodes,), -1, dtype=torch.long)
-    filled = torch.zeros(sizes.numel(), dtype=torch.long)  # ranks given so far, per graph
-    frontier = torch.zeros(num_nodes, dtype=torch.bool)
-    while bool((rank < 0).any()):
-        # Nodes discovered from the frontier, keyed by the rank of their first discoverer
-        # (queue order), then by their own id: exactly the queue BFS with sorted neighbours.
-        hit = frontier[source] & (rank[target] < 0)
-        parents = torch.full((num_nodes,), num_nodes, dtype=torch.long)
-        parents.scatter_reduce_(0, target[hit], rank[source[hit]], reduce="amin")
-        new = (parents < num_nodes).nonzero().flatten()
-        # Graphs with an empty frontier but unvisited nodes restart from their highest-degree
-        # unvisited node.
-        active = torch.zeros(sizes.numel(), dtype=torch.bool)
-        active[batch[new]] = True
-        unvisited = (rank < 0) & ~active[batch]
-        if bool(unvisited.any()):
-            roots = _first_per_graph(unvisited.nonzero().flatten(), restart_key, batch)
-            parents[roots] = -1
-            new = torch.cat([new, roots])
-        new = new[torch.sort(parents[new] * num_nodes + new).indices]
-        new = new[torch.sort(batch[new], stable=True).indices]
-        graphs = batch[new]
-        counts = torch.bincount(graphs, minlength=sizes.numel())
-        offset = torch.cumsum(counts, 0) - counts
-        rank[new] = filled[graphs] + torch.arange(new.numel()) - offset[graphs]
-        filled += counts
-        frontier.zero_()
-        frontier[new] = True
-    return torch.sort(batch * num_nodes + rank).indices
-
-
-def _random_walk_order(edge_index, batch, sizes, seed, walk_length) -> torch.Tensor:
-    from ..graph import CSRGraph
-    from ..walks import random_walks
-
-    num_nodes = batch.numel()
-    degree = _degree(edge_index, num_nodes)
-    key = _max(degree) - degree
-    starts = _first_per_graph(torch.arange(num_nodes), key, batch)
-    if walk_length is None:
-        walk_length = 2 * int(sizes.max())
-    if edge_index.size(1) == 0:  # no edge anywhere: every walk stays at its start node
-        walks = starts[:, None]
-    else:
-        graph = CSRGraph.from_edge_index(edge_index, num_nodes)
-        # "stay": a walk stuck at a node without edges repeats it (no -1 padding to filter).
-        walks = random_walks(
-            graph, walk_length, 1, seed=seed, start_nodes=starts, dead_end="stay"
-        )  # [G, walk_length]
-    steps = torch.arange(walks.size(1)).expand_as(walks)
-    first_visit = torch.full((num_nodes,), walks.size(1), dtype=torch.long)
-    first_visit.scatter_reduce_(0, walks.flatten(), steps.flatten(), reduce="amin")
-    # Unreached nodes (first_visit == walk length) follow in degree order.
-    secondary = torch.where(first_visit < walks.size(1), 0, key)
-    order = torch.sort(secondary, stable=True).indices
-    order = order[torch.sort(first_visit[order], stable=True).indices]
-    return order[torch.sort(batch[order], stable=True).indices]
-
-
-def node_ranks(
-    edge_index: torch.Tensor,
-    batch: torch.Tensor | None = None,
-    num_nodes: int | None = None,
-    ordering: str = "degree",
-    *,
-    num_graphs: int | None = None,
-    seed: int = 0,
-    walk_length: int | None = None,
-) -> torch.Tensor:
-    """The position of every node in its graph's sequence under ``ordering``.
-
-    Args:
-        edge_index: ``LongTensor [2, E]`` of the (batched) graphs.
-        batch: ``LongTensor [N]`` graph id of each node (sorted); None for one graph.
-        num_nodes: ``N`` (default: ``batch.numel()``, else ``edge_index.max() + 1``).
-        ordering: one of `ORDERINGS`.
-        seed: random seed of the ``"random_walk"`` ordering.
-        walk_length: steps of that walk (default ``2 * max_nodes``).
-
-    Returns:
-        ``LongTensor [N]``: 0 for the node read first in its graph, 1 for the next, ...
-    """
-    _check_ordering(ordering)
-    from ..graph import validate_edge_index
-
-    if num_nodes is None:
-        num_nodes = batch.numel() if batch is not None else None
-    edge_index, num_nodes, _ = validate_edge_index(edge_index, num_nodes)
-    if batch is None:
-        batch = torch.zeros(num_nodes, dtype=torch.long)
-    batch = batch.cpu().long()
-    edge_index = edge_index.cpu()
-    sizes = _graph_sizes(batch, num_graphs, num_nodes)
-    if ordering == "degree":
-        order = _degree_order(edge_index, batch, sizes)
-    elif ordering == "bfs":
-        order = _bfs_order(edge_index, batch, sizes)
-    else:
-        order = _random_walk_order(edge_index, batch, sizes, seed, walk_length)
-    return _ranks_from_order(order, batch, sizes)
-
-
-def order_nodes(batch: torch.Tensor, node_rank: torch.Tensor) -> torch.Tensor:
-    """The permutation ``[N]`` listing the nodes graph by graph, each graph in rank order."""
-    key = batch.long() * (_max(node_rank) + 1) + node_rank.long()
-    return torch.sort(key).indices
-
-
-def add_node_ranks(graphs, ordering: str, *, seed: int = 0, attr: str = "node_rank") -> list:
-    """Compute an ordering once for a whole dataset and store it on each graph.
-
-    ``graphs`` is a PyG dataset or a list of ``Data``; returns a list of copies with the node
-    attribute ``attr`` (``LongTensor [num_nodes]``), which mini-batches then carry (PyG
-    concatenates it without offsets). All graphs are ranked in one batched call.
-    """
-    _check_ordering(ordering)
-    from torch_geometric.data import Batch
-
-    graphs = [graph.clone() for graph in graphs]
-    if not graphs:
-        return graphs
-    big = Batch.from_data_list(graphs)
-    ranks = node_ranks(
-        big.edge_index, big.batch, big.num_nodes, ordering, num_graphs=len(graphs), seed=seed
-    )
-    for graph, part in zip(graphs, torch.split(ranks, big.ptr.diff().tolist()), strict=True):
-        setattr(graph, attr, part.clone())
-    return graphs
-
-
-# ---------------------------------------------------------------------------- readouts
-class PoolReadout(nn.Module):
-    """``"mean"``, ``"sum"`` or ``"max"`` over each graph's nodes: ``[N, F] -> [G, F]``."""
-
-    def __init__(self, in_channels: int, kind: str = "mean"):
-        super().__init__()
-        if kind not in ("mean", "sum", "max"):
-            raise ValueError(f"kind must be 'mean', 'sum' or 'max', got {kind!r}.")
-        self.in_channels = self.out_channels = in_channels
-        self.kind = kind
-
-    def forward(self, x, batch, edge_index=None, num_graphs=None, node_rank=None):
-        _check_x(x, self.in_channels, f"{self.kind} readout")
-        sizes = _graph_sizes(batch, num_graphs, x.size(0))
-        index = batch.to(x.device)[:, None].expand_as(x)
-        if self.kind == "max":
-            out = x.new_full((sizes.numel(), x.size(1)), float("-inf"))
-            return out.scatter_reduce(0, index, x, reduce="amax")
-        out = x.new_zeros(sizes.numel(), x.size(1)).scatter_add_(0, index, x)
-        if self.kind == "mean":
-            out = out / sizes.to(x.device, x.dtype)[:, None]
-        return out
-
-    def extra_repr(self) -> str:
-        return f"{self.in_channels}, kind={self.kind!r}"
-
-
-class Set2SetReadout(nn.Module):
-    """PyG's ``Set2Set`` (``processing_steps`` rounds of attention + LSTM): ``[G, 2F]``."""
-
-    def __init__(self, in_channels: int, processing_steps: int = 3):
-        super().__init__()
-        from torch_geometric.nn.aggr import Set2Set
-
-        self.in_channels = in_channels
-        self.out_channels = 2 * in_channels
-        self.set2set = Set2Set(in_channels, processing_steps)
-
-    def forward(self, x, batch, edge_index=None, num_graphs=None, node_rank=None):
-        _check_x(x, self.in_channels, "set2set readout")
-        sizes = _graph_sizes(batch, num_graphs, x.size(0))
-        return self.set2set(x, batch.to(x.device), dim_size=sizes.numel())
-
-
-class LSTMReadout(nn.Module):
-    """Order the nodes of each graph, read them with a `SequenceEncoder`.
+class LSTMReadout(Aggregation):
+    """Read each graph's nodes, in the given order, with a `SequenceEncoder`.
 
     Args:
         in_channels: node features ``F``.
-        hidden_channels: hidden units of the recurrent cell.
-        ordering: one of `ORDERINGS`, used when ``forward`` gets no ``node_rank``.
+        hidden_channels: hidden units ``H`` of the recurrent cell.
         cell: ``"lstm"``, ``"gru"`` or ``"rnn"``.
-        output: the encoder's ``"last"``, ``"mean"`` or ``"max"`` over the sequence.
-        reverse: read each sequence from its last node to its first, so that the final state
-            sits on the nodes read first (e.g. the highest-degree ones).
-        seed: seed of the ``"random_walk"`` ordering when computed on the fly.
-        max_nodes: read only the first ``max_nodes`` nodes of each sequence (None: all). Like
-            the top-``k`` of DGCNN's SortPooling, it bounds the number of recurrent steps, which
-            run one after another and dominate the cost on large graphs.
-        **encoder_options: ``num_layers``, ``bidirectional``, ``dropout`` of the encoder.
+        output: the encoder's ``"last"`` state, or the ``"mean"``/``"max"`` of its outputs over
+            the sequence.
+        reverse: read each graph's sequence from its last node to its first, so that the final
+            state sits on the nodes given first (e.g. the highest-degree ones).
+        max_nodes: read only the first ``max_nodes`` nodes of each (possibly reversed) sequence
+            (None: all). Like the top-``k`` of DGCNN's SortPooling, it bounds the number of
+            recurrent steps, which run one after another and dominate the cost on large graphs.
+        num_layers, bidirectional, dropout: of the encoder (see `SequenceEncoder`).
 
-    ``forward(x [N, F], batch [N], edge_index=None, num_graphs=None, node_rank=None)`` returns
-    ``[G, out_channels]``. ``node_rank`` (from `add_node_ranks`) skips the ordering
-    computation; without it ``edge_index`` is required.
+    Shapes: ``x [N, F]``, ``index [N]`` sorted (or ``ptr [G + 1]``), ``dim_size = G`` ->
+    ``[G, H]`` (``[G, 2H]`` bidirectional), ``out_channels`` gives the width.
     """
 
     def __init__(
         self,
         in_channels: int,
         hidden_channels: int,
-        ordering: str = "degree",
         *,
         cell: str = "lstm",
         output: str = "last",
         reverse: bool = False,
-        seed: int = 0,
         max_nodes: int | None = None,
-        **encoder_options,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
     ):
         super().__init__()
-        _check_ordering(ordering)
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}.")
-        if output not in OUTPUTS or output == "sequence":
-            raise ValueError(f"output must be 'last', 'mean' or 'max', got {output!r}.")
-        self.in_channels = in_channels
-        self.ordering = ordering
+        check_choice("cell", cell, tuple(CELLS))
+        check_choice("output", output, ("last", "mean", "max"))
+        self.in_channels = check_int("in_channels", in_channels)
         self.reverse = bool(reverse)
-        self.seed = seed
-        if max_nodes is not None and (
-            isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
-        ):
-            raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}.")
-        self.max_nodes = max_nodes
+        self.max_nodes = None if max_nodes is None else check_int("max_nodes", max_nodes)
         self.encoder = SequenceEncoder(
-            in_channels, hidden_channels, cell, output=output, **encoder_options
+            in_channels,
+            hidden_channels,
+            cell,
+            output=output,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=check_probability("dropout", dropout),
         )
         self.out_channels = self.encoder.output_size
 
-    def forward(self, x, batch, edge_index=None, num_graphs=None, node_rank=None):
-        _check_x(x, self.in_channels, "LSTM readout")
-        sizes = _graph_sizes(batch, num_graphs, x.size(0))
-        batch = batch.to(x.device)
-        if node_rank is None:
-            if edge_index is None:
-                raise ValueError(
-                    "the LSTM readout needs edge_index to order the nodes (or a precomputed "
-                    "node_rank from graphseq.nn.readout.add_node_ranks)."
-                )
-            node_rank = node_ranks(
-                edge_index,
-                batch.cpu(),
-                x.size(0),
-                self.ordering,
-                num_graphs=sizes.numel(),
-                seed=self.seed,
-            )
-        node_rank = node_rank.to(x.device)
-        if node_rank.shape != (x.size(0),):
+    def reset_parameters(self) -> None:
+        self.encoder.reset_parameters()
+
+    def forward(self, x, index=None, ptr=None, dim_size=None, dim=-2, max_num_elements=None):
+        if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(
-                f"node_rank must have shape [num_nodes={x.size(0)}], got {list(node_rank.shape)}."
+                f"LSTMReadout expects x of shape [num_nodes, in_channels={self.in_channels}], "
+                f"got {list(x.shape)}."
             )
+        if index is None:  # PyG's Aggregation passes index or ptr; rebuild index from ptr
+            index = torch.repeat_interleave(
+                torch.arange(ptr.numel() - 1, device=x.device), ptr.diff()
+            )
+        self.assert_sorted_index(index)
+        sizes = torch.bincount(index, minlength=dim_size)
         if self.reverse:
-            # Largest rank first: the same ordering read backwards.
-            node_rank = int(node_rank.max()) - node_rank
-        perm = order_nodes(batch, node_rank)
-        dense, _ = to_dense_batch(
-            x[perm], batch[perm], batch_size=sizes.numel(), max_num_nodes=self.max_nodes
+            # Node j of a graph of n nodes (starting at s) moves to position s + n - 1 - j.
+            starts = torch.cumsum(sizes, 0) - sizes
+            position = torch.arange(index.numel(), device=x.device) - starts[index]
+            target = starts[index] + sizes[index] - 1 - position
+            x = x[torch.argsort(target)]
+        dense, _ = self.to_dense_batch(
+            x, index, dim_size=dim_size, dim=dim, max_num_elements=self.max_nodes
         )
         lengths = sizes if self.max_nodes is None else sizes.clamp(max=self.max_nodes)
-        return self.encoder(dense, lengths)
+        out = dense.new_zeros(dense.size(0), self.out_channels)
+        filled = lengths > 0
+        if bool(filled.all()):
+            return self.encoder(dense, lengths)
+        if bool(filled.any()):  # graphs without nodes read out as zeros
+            out[filled] = self.encoder(dense[filled], lengths[filled])
+        return out
 
-    def extra_repr(self) -> str:
-        return f"ordering={self.ordering!r}, reverse={self.reverse}, max_nodes={self.max_nodes}"
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.encoder.hidden_size}, "
+            f"cell={self.encoder.cell!r}, output={self.encoder.output!r}, "
+            f"reverse={self.reverse}, max_nodes={self.max_nodes})"
+        )
 
 
-def make_readout(name: str, in_channels: int, hidden_channels: int | None = None, **options):
-    """A readout by name (one of `READOUTS`); ``options`` go to its constructor
-    (``ordering``, ``cell``, ... for ``"lstm"``; ``processing_steps`` for ``"set2set"``)."""
-    if name not in READOUTS:
-        raise ValueError(f"readout must be one of {list(READOUTS)}, got {name!r}.")
-    if name == "lstm":
-        return LSTMReadout(in_channels, hidden_channels or in_channels, **options)
-    if options:
-        allowed = {"set2set": {"processing_steps"}}.get(name, set())
-        extra = set(options) - allowed
-        if extra:
-            raise ValueError(f"readout {name!r} takes no option(s) {sorted(extra)}.")
-    if name == "set2set":
-        return Set2SetReadout(in_channels, **options)
-    return PoolReadout(in_channels, name)
+def resolve_readout(
+    readout: str | Aggregation | Callable, in_channels: int, hidden_channels: int | None = None
+) -> nn.Module:
+    """The readout module for ``readout``: a name of `READOUTS` (``"lstm"`` is an
+    `LSTMReadout` of ``hidden_channels``, ``"set2set"`` PyG's ``Set2Set`` with 3 processing
+    steps), a module (returned as is), or a factory ``in_channels -> module``."""
+    if isinstance(readout, nn.Module):
+        return readout
+    if isinstance(readout, str):
+        check_choice("readout", readout, READOUTS)
+        if readout == "lstm":
+            return LSTMReadout(in_channels, hidden_channels or in_channels)
+        if readout == "set2set":
+            return Set2Set(in_channels, processing_steps=3)
+        return {"mean": MeanAggregation, "sum": SumAggregation, "max": MaxAggregation}[readout]()
+    if callable(readout):
+        module = readout(in_channels)
+        if isinstance(module, nn.Module):
+            return module
+    raise TypeError(
+        f"readout must be one of {list(READOUTS)}, a PyG Aggregation module, or a factory "
+        f"in_channels -> module; got {type(readout).__name__}."
+    )
+
+
+@torch.no_grad()
+def readout_channels(readout: nn.Module, in_channels: int) -> int:
+    """Features per graph that ``readout`` returns for ``in_channels`` node features: its
+    ``out_channels`` attribute, else measured on one dummy graph (without touching any
+    random state: the module is put in eval mode for the probe)."""
+    out = getattr(readout, "out_channels", None)
+    if isinstance(out, int):
+        return out
+    was_training = readout.training
+    readout.eval()
+    try:
+        probe = readout(torch.zeros(1, in_channels), torch.zeros(1, dtype=torch.long), dim_size=1)
+    finally:
+        readout.train(was_training)
+    return int(probe.size(-1))

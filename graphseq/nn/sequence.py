@@ -38,18 +38,14 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..validation import check_int
+
 __all__ = ["SequenceEncoder", "CELLS", "OUTPUTS"]
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 OUTPUTS = ("last", "mean", "max", "sequence")
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return value
 
 
 class SequenceEncoder(nn.Module):
@@ -107,9 +103,9 @@ class SequenceEncoder(nn.Module):
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}.")
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {list(OUTPUTS)}, got {output!r}.")
-        _positive_int(input_size, "input_size")
-        _positive_int(hidden_size, "hidden_size")
-        _positive_int(num_layers, "num_layers")
+        check_int("input_size", input_size)
+        check_int("hidden_size", hidden_size)
+        check_int("num_layers", num_layers)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
         if dropout > 0 and num_layers == 1:

@@ -3,39 +3,43 @@
 For each of ``folds`` stratified outer folds: the held-out fold is the test set; a stratified
 ``val_fraction`` of the remaining graphs is the validation set, used only for early stopping
 and for picking the epoch whose weights are restored; the model is trained on the rest and
-scored once on the test fold. The same ``seed`` gives the same folds, the same initial
-weights, the same batches and therefore the same numbers.
+scored once on the test fold. With ``runs > 1`` every fold is trained several times, each run
+with its own validation holdout and initial weights, and the fold's accuracy is their mean.
+
+Seeds: fold ``k``'s run ``r`` seeds its holdout and its weights with ``seed + k + 1000 * r``.
+Every fold is seeded on its own, so folds can run in any order, in separate processes, or
+after an interruption (pass the remaining folds of `stratified_folds` as ``folds``) and give
+the same numbers as one uninterrupted run.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 
+from ..progress import progress_bar
 from ..seed import seed_everything
+from ..validation import check_fraction, check_int
 from .graph_classification import GraphClassificationTask
 from .trainer import Trainer
 
-__all__ = ["cross_validate", "stratified_folds"]
+__all__ = ["CrossValidationResult", "FoldResult", "cross_validate", "stratified_folds"]
 
-# The lists of a result that hold one entry per finished fold.
-PER_FOLD = ("test_acc", "val_acc", "epochs", "best_epoch", "epoch_time", "seconds")
-# Per fold, the list of its runs' accuracies (absent from results saved before ``runs``).
-PER_RUN = ("run_test_acc", "run_val_acc")
-# Run r > 0 of a fold draws its holdout and weights with seed + fold + RUN_OFFSET * r; run 0
-# uses seed + fold, so ``runs=1`` gives the numbers of a run made before ``runs`` existed.
-RUN_OFFSET = 1000
+RUN_SEED_STRIDE = 1000
+"""Run ``r`` of fold ``k`` is seeded with ``seed + k + RUN_SEED_STRIDE * r``."""
 
 
 def stratified_folds(
     labels, folds: int = 10, *, seed: int = 0, val_fraction: float = 0.1
-) -> list[dict[str, torch.Tensor]]:
-    """``folds`` splits ``{"train", "val", "test"}`` of graph indices.
+) -> list[dict]:
+    """``folds`` splits ``{"fold": k, "train", "val", "test"}`` of graph indices.
 
     Outer folds: scikit-learn ``StratifiedKFold(folds, shuffle=True, random_state=seed)``;
     inside each training part, a stratified ``val_fraction`` holdout (``random_state=seed +
@@ -44,10 +48,8 @@ def stratified_folds(
     from sklearn.model_selection import StratifiedKFold
 
     labels = torch.as_tensor(labels).view(-1).cpu().numpy()
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise ValueError(f"folds must be an int >= 2, got {folds!r}.")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}.")
+    folds = check_int("folds", folds, minimum=2)
+    val_fraction = check_fraction("val_fraction", val_fraction)
     counts = torch.bincount(torch.as_tensor(labels))
     smallest = int(counts[counts > 0].min())
     if smallest < folds:
@@ -55,200 +57,176 @@ def stratified_folds(
             f"the smallest class has {smallest} graphs, fewer than folds={folds}; use fewer folds."
         )
     outer = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = []
-    for fold, (train_val, test) in enumerate(outer.split(labels, labels)):
-        train, val = _holdout(train_val, labels, val_fraction, seed + fold)
-        splits.append(
-            {
-                "train": torch.as_tensor(sorted(train)),
-                "val": torch.as_tensor(sorted(val)),
-                "test": torch.as_tensor(sorted(test)),
-            }
-        )
-    return splits
+    return [
+        {"fold": fold, **_holdout(train_val, test, labels, val_fraction, seed + fold)}
+        for fold, (train_val, test) in enumerate(outer.split(labels, labels))
+    ]
 
 
-def _holdout(train_val, labels, val_fraction: float, random_state: int):
+def _holdout(train_val, test, labels, val_fraction: float, random_state: int) -> dict:
     """A stratified ``val_fraction`` validation split of the indices ``train_val``."""
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(
-        train_val,
-        test_size=val_fraction,
-        stratify=labels[train_val],
-        random_state=random_state,
+    train, val = train_test_split(
+        train_val, test_size=val_fraction, stratify=labels[train_val], random_state=random_state
     )
+    as_tensor = lambda index: torch.as_tensor(sorted(index))  # noqa: E731
+    return {"train": as_tensor(train), "val": as_tensor(val), "test": as_tensor(test)}
 
 
-def _rerun_split(split: dict, labels, val_fraction: float, random_state: int) -> dict:
-    """``split`` with a new validation holdout drawn from its train + val graphs."""
-    train_val = torch.cat([split["train"], split["val"]]).sort().values.numpy()
-    train, val = _holdout(train_val, labels, val_fraction, random_state)
-    return {
-        "train": torch.as_tensor(sorted(train)),
-        "val": torch.as_tensor(sorted(val)),
-        "test": split["test"],
-    }
+@dataclass
+class FoldResult:
+    """One outer fold: accuracies in %, the means over its runs (``run_*``: each run's)."""
+
+    fold: int
+    test_acc: float
+    val_acc: float
+    epochs: float
+    best_epoch: float
+    epoch_time: float
+    seconds: float
+    run_test_acc: list[float] = field(default_factory=list)
+    run_val_acc: list[float] = field(default_factory=list)
 
 
-def _resumed_folds(resume: dict | None, folds: int, seed: int, runs: int = 1) -> int:
-    """Number of finished folds in ``resume`` (0 for None), after checking it fits this run."""
-    if resume is None:
-        return 0
-    if not isinstance(resume, dict) or any(
-        not isinstance(resume.get(key), list) for key in PER_FOLD
-    ):
-        raise ValueError(
-            f"resume must be the dict of per-fold lists {list(PER_FOLD)} that on_fold received "
-            "(or that cross_validate returned); got something else."
-        )
-    done = len(resume["test_acc"])
-    if any(len(resume[key]) != done for key in PER_FOLD):
-        raise ValueError("resume's per-fold lists have different lengths; it is not one run's.")
-    if done > folds:
-        raise ValueError(f"resume has {done} finished folds but this run has folds={folds}.")
-    if resume.get("seed", seed) != seed:
-        raise ValueError(
-            f"resume was run with seed={resume['seed']} but this run has seed={seed}; its folds "
-            "would differ. Pass the same seed or start afresh (resume=None)."
-        )
-    if resume.get("runs", 1) != runs:
-        raise ValueError(
-            f"resume was run with runs={resume.get('runs', 1)} but this run has runs={runs}. "
-            "Pass the same runs or start afresh (resume=None)."
-        )
-    return done
+@dataclass
+class CrossValidationResult:
+    """What `cross_validate` returns: one `FoldResult` per fold, in fold order."""
+
+    folds: list[FoldResult]
+    seed: int
+    runs: int
+
+    @property
+    def test_acc(self) -> list[float]:
+        return [f.test_acc for f in self.folds]
+
+    @property
+    def val_acc(self) -> list[float]:
+        return [f.val_acc for f in self.folds]
+
+    @property
+    def mean(self) -> float:
+        """Mean test accuracy (%) over the folds."""
+        return statistics.fmean(self.test_acc) if self.folds else math.nan
+
+    @property
+    def std(self) -> float:
+        """Population std of the folds' test accuracy (as Errica et al. report it)."""
+        return statistics.pstdev(self.test_acc) if len(self.folds) > 1 else math.nan
+
+    def to_dict(self) -> dict:
+        return {
+            "seed": self.seed,
+            "runs": self.runs,
+            "mean": self.mean,
+            "std": self.std,
+            "folds": [asdict(f) for f in self.folds],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CrossValidationResult:
+        return cls([FoldResult(**f) for f in data["folds"]], data["seed"], data["runs"])
+
+    def save(self, path) -> Path:
+        """Write `to_dict` as JSON to ``path`` (atomically) and return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        tmp.replace(path)
+        return path
 
 
 def cross_validate(
     graphs,
     build_model: Callable[[], torch.nn.Module],
     *,
-    folds: int = 10,
+    folds: int | Sequence[dict] = 10,
     seed: int = 0,
-    val_fraction: float = 0.1,
-    batch_size: int = 32,
-    max_epochs: int = 100,
-    patience: int | None = 20,
-    lr: float = 0.01,
-    weight_decay: float = 0.0,
-    lr_step: int | None = None,
-    lr_decay: float = 1.0,
-    monitor: str | None = None,  # e.g. "val_loss"; default: the task's val_acc
-    tie_breaker: str | None = None,
     runs: int = 1,
+    batch_size: int = 32,
+    trainer_options: dict | None = None,
+    val_fraction: float = 0.1,
     progress: bool | None = None,
-    description: str = "cross-validation",
-    log: Callable[[str], None] | None = None,
-    on_fold: Callable[[dict], None] | None = None,
-    resume: dict | None = None,
-) -> dict:
-    """Run the protocol above; returns per-fold results and their mean and std.
+    on_fold: Callable[[FoldResult], None] | None = None,
+) -> CrossValidationResult:
+    """Run the protocol above.
 
     Args:
         graphs: PyG dataset or list of ``Data`` (see `GraphClassificationTask`).
-        build_model: called once per fold and run, after seeding with ``seed + fold`` (run
-            r > 0: ``seed + fold + 1000 * r``), so every run starts from reproducible fresh
-            weights.
-        lr_step: epochs between learning-rate decays (see `Trainer`; None: constant).
-        lr_decay: factor applied to the learning rate at each decay step.
-        tie_breaker: e.g. ``"val_loss"``: among epochs of equal validation accuracy, the one
-            of lowest validation loss is kept (see `Trainer`).
-        runs: training runs per fold. Run r > 0 draws its own stratified validation holdout
-            from the fold's training part (``random_state=seed + fold + 1000 * r``); the test
-            fold is the same. A fold's ``test_acc`` and ``val_acc`` are its runs' means, so
-            one unlucky initialization or holdout weighs less; ``runs`` times the cost.
-        progress: a tqdm bar over folds (with the running mean accuracy); None shows it when
-            stderr is a terminal.
-        log: optional function called with one line per finished fold.
-        on_fold: optional function called with the results so far after every fold (e.g. to
-            save partial progress).
-        resume: the results so far of an interrupted run with the same arguments (what
-            ``on_fold`` last received, e.g. re-read from JSON); its finished folds are kept and
-            the run goes on from the next one. Every fold is seeded on its own, so a resumed
-            run gives the same numbers as an uninterrupted one.
-
-    Returns:
-        ``{"test_acc": [per fold, in %], "mean", "std", "val_acc", "epochs", "best_epoch",
-        "epoch_time", "seconds", "seed", "runs", "run_test_acc", "run_val_acc"}``: per fold,
-        the run means of accuracies, epochs, best epoch and epoch time, the seconds of all its
-        runs, and (``run_*``) the list of its runs' accuracies.
+        build_model: called once per fold and run, after seeding, so every run starts from
+            reproducible fresh weights.
+        folds: the number of folds, or the splits to run (dicts of `stratified_folds`, e.g.
+            the folds an interrupted run had not finished).
+        seed: seeds the folds, holdouts and weights (see the module docstring).
+        runs: training runs per fold; run r > 0 draws its own stratified validation holdout
+            from the fold's training part. A fold's accuracies are its runs' means.
+        batch_size: graphs per training batch.
+        trainer_options: keyword arguments of every run's `Trainer`: ``optimizer`` (a factory,
+            since every run builds a new model), ``scheduler``, ``early_stopping``,
+            ``max_epochs``, ``grad_clip``. Default: ``Adam(lr=0.01)``, 100 epochs,
+            ``EarlyStopping(patience=20)`` on validation accuracy.
+        val_fraction: the holdout of every training part.
+        progress: a bar over folds with the running mean accuracy (see `graphseq.progress`).
+        on_fold: called with each finished `FoldResult` (to log it or save progress).
     """
-    from tqdm.auto import tqdm
+    from .early_stopping import EarlyStopping
 
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a positive int, got {runs!r}.")
+    runs = check_int("runs", runs)
+    batch_size = check_int("batch_size", batch_size)
     graphs = list(graphs)
     labels = torch.tensor([int(g.y.view(-1)[0]) for g in graphs])
-    splits = stratified_folds(labels, folds, seed=seed, val_fraction=val_fraction)
-    show = sys.stderr.isatty() if progress is None else progress
-    done = _resumed_folds(resume, folds, seed, runs)
-    result: dict = {key: list(resume[key]) if done else [] for key in PER_FOLD}
-    for key, per_fold in zip(PER_RUN, ("test_acc", "val_acc"), strict=True):
-        # A resume saved before ``runs`` existed had one run per fold.
-        result[key] = list(resume.get(key, [[v] for v in resume[per_fold]])) if done else []
-    result.update(seed=seed, runs=runs)
-    trainer_options = dict(
-        lr=lr,
-        weight_decay=weight_decay,
-        lr_step=lr_step,
-        lr_decay=lr_decay,
-        max_epochs=max_epochs,
-        patience=patience,
-        tie_breaker=tie_breaker,
-        monitor=monitor,
-    )
-    bar = tqdm(total=folds, initial=done, desc=description, unit="fold", disable=not show)
-    for fold in range(done, folds):
+    if isinstance(folds, int):
+        splits = stratified_folds(labels, folds, seed=seed, val_fraction=val_fraction)
+    else:
+        splits = list(folds)
+    options = {"max_epochs": 100, "early_stopping": EarlyStopping(patience=20)}
+    options.update(trainer_options or {})
+    done: list[FoldResult] = []
+    bar = progress_bar(len(splits), desc="cross-validation", unit="fold", progress=progress)
+    for split in splits:
+        fold = split["fold"]
         start = time.perf_counter()
         fits = []
         for run in range(runs):
-            run_seed = seed + fold + RUN_OFFSET * run
-            split = splits[fold]
+            run_seed = seed + fold + RUN_SEED_STRIDE * run
+            run_split = split
             if run > 0:
-                split = _rerun_split(split, labels.numpy(), val_fraction, run_seed)
-            fits.append(
-                _fit_once(graphs, split, batch_size, build_model, run_seed, **trainer_options)
-            )
-        result["run_test_acc"].append([fit["test_acc"] for fit in fits])
-        result["run_val_acc"].append([fit["val_acc"] for fit in fits])
-        for key in ("test_acc", "val_acc", "epochs", "best_epoch", "epoch_time"):
-            values = [fit[key] for fit in fits]
-            # One run keeps its own values (the epochs stay ints, as before ``runs``).
-            result[key].append(values[0] if runs == 1 else statistics.fmean(values))
-        result["seconds"].append(time.perf_counter() - start)
-        running = statistics.fmean(result["test_acc"])
+                train_val = torch.cat([split["train"], split["val"]]).sort().values.numpy()
+                run_split = _holdout(
+                    train_val, split["test"], labels.numpy(), val_fraction, run_seed
+                )
+            fits.append(_fit_once(graphs, run_split, batch_size, build_model, run_seed, options))
+        means = {
+            key: fits[0][key] if runs == 1 else statistics.fmean(f[key] for f in fits)
+            for key in ("test_acc", "val_acc", "epochs", "best_epoch", "epoch_time")
+        }
+        result = FoldResult(
+            fold=fold,
+            seconds=time.perf_counter() - start,
+            run_test_acc=[f["test_acc"] for f in fits],
+            run_val_acc=[f["val_acc"] for f in fits],
+            **means,
+        )
+        done.append(result)
         bar.update(1)
-        bar.set_postfix(acc=f"{running:.1f}")
-        if log is not None:
-            per_run = (
-                " [runs: " + ", ".join(f"{a:.1f}" for a in result["run_test_acc"][-1]) + "]"
-                if runs > 1
-                else ""
-            )
-            epochs = round(result["epochs"][-1], 1)
-            log(
-                f"{description} fold {fold + 1}/{folds}: test {result['test_acc'][-1]:.1f}%"
-                f"{per_run} (val {result['val_acc'][-1]:.1f}%, {epochs:g} epochs, "
-                f"{result['seconds'][-1]:.1f} s)"
-            )
+        bar.set_postfix(acc=f"{statistics.fmean(r.test_acc for r in done):.1f}")
         if on_fold is not None:
             on_fold(result)
     bar.close()
-    accs = result["test_acc"]
-    result["mean"] = statistics.fmean(accs)
-    result["std"] = statistics.pstdev(accs) if len(accs) > 1 else math.nan
-    return result
+    return CrossValidationResult(done, seed, runs)
 
 
-def _fit_once(graphs, split, batch_size: int, build_model, seed: int, **trainer_options):
+def _fit_once(graphs, split, batch_size: int, build_model, seed: int, options: dict) -> dict:
     """Train one model on ``split`` (seeded with ``seed``) and score it on val and test."""
     seed_everything(seed)
     model = build_model()
-    task = GraphClassificationTask(graphs, split, batch_size=batch_size)
-    trainer = Trainer(
-        model, task, seed=seed, progress=False, eval_splits=("val",), **trainer_options
-    ).fit()
+    task = GraphClassificationTask(
+        graphs, {name: split[name] for name in ("train", "val", "test")}, batch_size=batch_size
+    )
+    task.eval_splits = ("val",)
+    trainer = Trainer(model, task, seed=seed, progress=False, **options).fit()
     scores = trainer.evaluate(("val", "test"))
     return {
         "test_acc": 100.0 * scores["test_acc"],

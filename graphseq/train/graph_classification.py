@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
+from ..validation import check_features, check_int
 from .metrics import accuracy
-from .node_classification import check_features
-from .task import Task
+from .task import Task, resolve_splits
 
 __all__ = ["GraphBatch", "GraphClassificationTask", "GraphStore"]
 
@@ -93,26 +93,6 @@ def _default_forward(model: torch.nn.Module, batch) -> torch.Tensor:
     )
 
 
-def _as_index(split, indices, num_graphs: int) -> torch.Tensor:
-    index = torch.as_tensor(indices)
-    if index.dtype == torch.bool:
-        if index.shape != (num_graphs,):
-            raise ValueError(
-                f"the boolean mask of split {split!r} must have shape [{num_graphs}], got "
-                f"{list(index.shape)}."
-            )
-        index = index.nonzero().flatten()
-    if index.dim() != 1 or index.is_floating_point():
-        raise ValueError(f"split {split!r} must be a 1-D list of graph indices.")
-    index = index.long()
-    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_graphs):
-        raise ValueError(
-            f"split {split!r} holds graph index {int(index.max())} (or a negative one) but the "
-            f"dataset has {num_graphs} graphs."
-        )
-    return index
-
-
 class GraphClassificationTask(Task):
     """Classify whole graphs, trained in shuffled mini-batches of graphs.
 
@@ -130,13 +110,12 @@ class GraphClassificationTask(Task):
     ``val_acc`` by default (model selection on validation accuracy, as Errica et al. 2020).
     """
 
-    monitor = "val_acc"
-    mode = "max"
+    monitor_metric = "acc"
 
     def __init__(
         self,
         graphs,
-        splits: dict[str, Sequence[int] | torch.Tensor],
+        splits: Mapping[str, Sequence[int] | torch.Tensor],
         *,
         batch_size: int = 32,
         eval_batch_size: int = 512,
@@ -145,10 +124,11 @@ class GraphClassificationTask(Task):
         graphs = list(graphs)
         if not graphs:
             raise ValueError("graphs is empty: graph classification needs at least one graph.")
-        if "train" not in splits:
+        self.splits = resolve_splits(splits, len(graphs), what="graphs")
+        if "train" not in self.splits:
             raise ValueError("splits has no 'train' entry: give splits={'train': [...], ...}.")
-        if batch_size < 1 or eval_batch_size < 1:
-            raise ValueError(f"batch sizes must be >= 1, got {batch_size}, {eval_batch_size}.")
+        self.batch_size = check_int("batch_size", batch_size)
+        self.eval_batch_size = check_int("eval_batch_size", eval_batch_size)
         num_features = None
         for i, graph in enumerate(graphs):
             if getattr(graph, "y", None) is None or graph.y.numel() != 1:
@@ -174,17 +154,12 @@ class GraphClassificationTask(Task):
         self.num_features = num_features
         self.labels = torch.tensor([int(g.y.view(-1)[0]) for g in graphs])
         self.num_classes = int(self.labels.max()) + 1
-        self.splits = {s: _as_index(s, idx, len(graphs)) for s, idx in splits.items()}
         if self.splits["train"].numel() == 0:
             raise ValueError("the 'train' split is empty.")
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size
         self.forward = forward or _default_forward
         self.device = torch.device("cpu")
         self._eval_batches: dict[str, list] = {}
         self._store: GraphStore | None = None
-        if "val" not in self.splits:
-            self.monitor, self.mode = "train_loss", "min"
 
     def setup(self, model, device) -> None:
         in_channels = getattr(model, "in_channels", None)

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..sequences import CharVocabulary
+from ..validation import check_int
 from .task import Task
 
 __all__ = ["LanguageModelTask", "split_text"]
@@ -82,11 +83,10 @@ class LanguageModelTask(Task):
 
     Metrics per split: ``loss`` (mean cross-entropy in nats per character), ``bpc`` (bits per
     character, ``loss / ln 2``) and ``acc`` (next-character accuracy, argmax). Evaluating
-    ``"train"`` reads the whole training text: use ``Trainer(..., eval_splits=("val",))``.
+    ``"train"`` reads the whole training text, so only ``"val"`` is evaluated after every
+    epoch; without a validation split, early stopping watches ``"loss"``, the mean loss of
+    the epoch's training windows.
     """
-
-    monitor = "val_loss"
-    mode = "min"
 
     def __init__(
         self,
@@ -98,16 +98,12 @@ class LanguageModelTask(Task):
         eval_streams: int = 64,
         eval_seq_len: int = 500,
     ):
-        for name, value in {
-            "seq_len": seq_len,
-            "batch_size": batch_size,
-            "eval_streams": eval_streams,
-            "eval_seq_len": eval_seq_len,
-        }.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        if steps_per_epoch is not None and steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be >= 1 or None, got {steps_per_epoch}.")
+        seq_len = check_int("seq_len", seq_len)
+        batch_size = check_int("batch_size", batch_size)
+        eval_streams = check_int("eval_streams", eval_streams)
+        eval_seq_len = check_int("eval_seq_len", eval_seq_len)
+        if steps_per_epoch is not None:
+            steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
         if "train" not in splits:
             raise ValueError("splits needs a 'train' text.")
         for name, ids in splits.items():
@@ -134,8 +130,6 @@ class LanguageModelTask(Task):
         self._position: int | None = None  # next window start within the current pass
         self._hidden = None  # recurrent state carried between windows
         self.device = torch.device("cpu")
-        if "val" not in self.splits:
-            self.monitor = "train_loss"
 
     @classmethod
     def from_text(
@@ -154,6 +148,15 @@ class LanguageModelTask(Task):
         task = cls(split_text(ids, val_fraction, test_fraction), **options)
         task.vocabulary = vocabulary
         return task
+
+    @property
+    def monitor(self) -> str:
+        return "val_loss" if "val" in self.splits else "loss"
+
+    def epoch_splits(self) -> tuple[str, ...]:
+        if self.eval_splits is not None:
+            return tuple(self.eval_splits)
+        return ("val",) if "val" in self.splits else ()
 
     @property
     def windows_per_pass(self) -> int:

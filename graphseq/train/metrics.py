@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["accuracy", "f1_scores", "multilabel_f1_scores"]
+__all__ = ["accuracy", "classification_metrics", "f1_scores", "multilabel_f1_scores"]
 
 
 def accuracy(pred: torch.Tensor, target: torch.Tensor) -> float:
@@ -47,3 +47,27 @@ def multilabel_f1_scores(pred: torch.Tensor, target: torch.Tensor) -> tuple[floa
     pred, target = pred.bool(), target.bool()
     tp = (pred & target).sum(0)
     return _f1_from_counts(tp, (pred & ~target).sum(0), (~pred & target).sum(0))
+
+
+def classification_metrics(
+    logits: torch.Tensor, target: torch.Tensor, num_classes: int, multilabel: bool = False
+) -> dict[str, float]:
+    """``{"loss", "acc", "micro_f1", "macro_f1"}`` of ``logits [n, C]`` against ``target``.
+
+    Single-label (``target [n]`` class ids): cross-entropy, argmax accuracy, F1 over classes.
+    Multi-label (``target [n, C]`` 0/1): binary cross-entropy on the logits, a label is predicted
+    where its logit is > 0, ``acc`` is the exact-match ratio.
+    """
+    import torch.nn.functional as F
+
+    if multilabel:
+        loss = F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
+        pred, truth = logits > 0, target > 0
+        acc = float((pred == truth).all(1).float().mean()) if target.numel() else float("nan")
+        micro, macro = multilabel_f1_scores(pred, truth)
+    else:
+        loss = F.cross_entropy(logits, target)
+        pred = logits.argmax(1)
+        acc = accuracy(pred, target)
+        micro, macro = f1_scores(pred, target, num_classes)
+    return {"loss": float(loss), "acc": acc, "micro_f1": micro, "macro_f1": macro}

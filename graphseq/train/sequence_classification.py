@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..validation import check_int
 from .metrics import accuracy
 from .task import Task
 
@@ -66,9 +67,6 @@ class SequenceClassificationTask(Task):
     ``val_loss`` by default (``train_loss`` when there is no validation split).
     """
 
-    monitor = "val_loss"
-    mode = "min"
-
     def __init__(
         self,
         splits: dict[str, tuple],
@@ -78,26 +76,20 @@ class SequenceClassificationTask(Task):
         steps_per_epoch: int | None = None,
         eval_batch_size: int = 2048,
     ):
-        if batch_size < 1 or eval_batch_size < 1:
-            raise ValueError(
-                f"batch_size and eval_batch_size must be >= 1, got {batch_size}, {eval_batch_size}."
-            )
+        batch_size = check_int("batch_size", batch_size)
+        eval_batch_size = check_int("eval_batch_size", eval_batch_size)
         self.splits = {name: _check_split(name, split) for name, split in splits.items()}
         if train_sampler is None and "train" not in self.splits:
             raise ValueError("give a 'train' split or a train_sampler.")
-        if train_sampler is not None and (steps_per_epoch is None or steps_per_epoch < 1):
-            raise ValueError(
-                f"steps_per_epoch must be >= 1 with a train_sampler, got {steps_per_epoch}."
-            )
-        if steps_per_epoch is not None and steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}.")
+        if train_sampler is not None and steps_per_epoch is None:
+            raise ValueError("steps_per_epoch must be given (an int >= 1) with a train_sampler.")
+        if steps_per_epoch is not None:
+            steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
         self.batch_size = int(batch_size)
         self.eval_batch_size = int(eval_batch_size)
         self.train_sampler = train_sampler
         self.steps_per_epoch = steps_per_epoch
         self.device = torch.device("cpu")
-        if "val" not in self.splits:
-            self.monitor = "train_loss"
 
     def setup(self, model, device) -> None:
         self.device = device

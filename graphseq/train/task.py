@@ -9,28 +9,90 @@ A task owns the data and answers three questions for the Trainer:
   ``"test"``), returned as ``{"val_acc": ..., "val_loss": ...}``.
 
 The Trainer stays the same for every problem: it loops over epochs and batches, steps the
-optimizer, clips gradients, records history, stops early, checkpoints and resumes. New problems
-(sampled mini-batches, graph classification, unsupervised losses, sequences) are new tasks.
+optimizer and scheduler, clips gradients, records history, stops early, checkpoints and resumes.
+New problems (sampled mini-batches, graph classification, unsupervised losses, sequences) are new
+tasks.
+
+Splits are given one way everywhere: ``splits={"train": ..., "val": ..., "test": ...}``, each a
+bool mask or a tensor of indices (nodes, or graphs for graph classification); `resolve_splits`
+turns them into index tensors and, for node tasks, defaults to the data's
+``train_mask``/``val_mask``/``test_mask``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 
-__all__ = ["Task"]
+from ..validation import check_node_index
+
+__all__ = ["SPLITS", "Task", "resolve_splits"]
+
+SPLITS = ("train", "val", "test")
+"""The split names tasks know; ``"train"`` is the one every supervised task needs."""
+
+
+def resolve_splits(
+    splits: Mapping | None, num_items: int, data=None, *, what: str = "nodes"
+) -> dict[str, torch.Tensor]:
+    """``{name: LongTensor of indices}`` from masks or indices.
+
+    Args:
+        splits: split name -> bool mask ``[num_items]`` or index tensor/list; None takes
+            ``data.{name}_mask`` for every name of `SPLITS` that ``data`` has.
+        num_items: how many nodes (or graphs) the indices refer to.
+        data: the ``Data`` whose masks are the default.
+        what: ``"nodes"`` or ``"graphs"``, for the error messages.
+    """
+    if splits is None:
+        splits = {
+            name: getattr(data, f"{name}_mask")
+            for name in SPLITS
+            if data is not None and getattr(data, f"{name}_mask", None) is not None
+        }
+    if not isinstance(splits, Mapping):
+        raise TypeError(
+            f"splits must map split names to masks or {what} indices, e.g. "
+            f"{{'train': train_mask, 'val': val_mask}}; got {type(splits).__name__}."
+        )
+    return {
+        str(name): check_node_index(index, num_items, f"splits[{name!r}]", what[:-1])
+        for name, index in splits.items()
+    }
 
 
 class Task:
     """Base class of training tasks. Subclasses implement the three methods below.
 
-    Class attributes ``monitor`` and ``mode`` give the metric the Trainer early-stops on by
-    default (the Trainer's own arguments override them).
+    Early stopping watches `monitor` unless the Trainer's `EarlyStopping` names another metric:
+    ``"val_<monitor_metric>"`` when the task has a validation split, else ``"train_loss"`` (or
+    ``"loss"``, the epoch's mean batch loss, for a task without a training split).
+    After every epoch the Trainer evaluates `eval_splits` (default: ``"train"`` and ``"val"``,
+    where the task has them); set ``task.eval_splits = ("val",)`` to skip a costly one.
     """
 
-    monitor: str = "val_loss"
-    mode: str = "min"
+    monitor_metric: str = "loss"
+    eval_splits: tuple[str, ...] | None = None
+
+    def split_names(self) -> tuple[str, ...]:
+        """The splits the task can evaluate (the keys of ``self.splits`` by default)."""
+        return tuple(getattr(self, "splits", {}) or ())
+
+    @property
+    def monitor(self) -> str:
+        """The metric early stopping watches by default."""
+        names = self.split_names()
+        if "val" in names:
+            return f"val_{self.monitor_metric}"
+        # Without a held-out split: the training split's loss, else the epoch's batch loss.
+        return "train_loss" if "train" in names else "loss"
+
+    def epoch_splits(self) -> tuple[str, ...]:
+        """The splits evaluated after every epoch."""
+        if self.eval_splits is not None:
+            return tuple(self.eval_splits)
+        return tuple(s for s in ("train", "val") if s in self.split_names())
 
     def setup(self, model: torch.nn.Module, device: torch.device) -> None:
         """Called once by the Trainer before training: move data to ``device``, check that

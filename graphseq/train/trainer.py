@@ -9,14 +9,18 @@ import time
 from collections.abc import Callable, Sequence
 
 import torch
-from tqdm.auto import tqdm
 
+from ..progress import progress_bar
 from ..seed import get_rng_state, make_generator, seed_everything, set_rng_state
+from ..validation import check_int, check_number
 from .checkpoint import load_checkpoint, save_checkpoint
 from .early_stopping import EarlyStopping
 from .task import Task
 
 __all__ = ["Trainer", "resolve_device"]
+
+DEFAULT_LR = 0.01
+"""Learning rate of the default optimizer, ``Adam(lr=0.01)``."""
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -33,9 +37,32 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return device
 
 
-def _direction(metric: str) -> str:
-    """Losses are minimized; any other metric (accuracy, F1) is maximized."""
-    return "min" if metric.endswith("loss") else "max"
+def _build_optimizer(optimizer, model: torch.nn.Module) -> torch.optim.Optimizer:
+    if optimizer is None:
+        return torch.optim.Adam(model.parameters(), lr=DEFAULT_LR)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    if callable(optimizer):
+        built = optimizer(model.parameters())
+        if isinstance(built, torch.optim.Optimizer):
+            return built
+    raise TypeError(
+        "optimizer must be a torch.optim.Optimizer over the model's parameters, or a factory "
+        "params -> Optimizer such as functools.partial(torch.optim.Adam, lr=0.01); got "
+        f"{type(optimizer).__name__}."
+    )
+
+
+def _build_scheduler(scheduler, optimizer: torch.optim.Optimizer):
+    if scheduler is None or hasattr(scheduler, "step") and hasattr(scheduler, "state_dict"):
+        return scheduler
+    if callable(scheduler):
+        return scheduler(optimizer)
+    raise TypeError(
+        "scheduler must be a torch.optim.lr_scheduler object or a factory optimizer -> "
+        "scheduler such as functools.partial(torch.optim.lr_scheduler.StepLR, step_size=50); "
+        f"got {type(scheduler).__name__}."
+    )
 
 
 class Trainer:
@@ -44,38 +71,30 @@ class Trainer:
     Args:
         model: any ``torch.nn.Module``.
         task: what a batch is, the loss and the metrics.
-        optimizer: an optimizer over ``model``'s parameters, a factory ``params -> optimizer``, or
-            None for ``Adam(lr, weight_decay)``.
-        lr: learning rate of the default optimizer.
-        weight_decay: weight decay of the default optimizer.
-        lr_step: with ``lr_decay``, multiply every parameter group's learning rate by
-            ``lr_decay`` after every ``lr_step`` epochs (step decay, like PyTorch's ``StepLR``);
-            None keeps the learning rate constant.
-        lr_decay: the factor of that step decay, in ``(0, 1]``.
+        optimizer: a ``torch.optim.Optimizer`` over ``model``'s parameters, or a factory
+            ``params -> optimizer`` (e.g. ``functools.partial(torch.optim.Adam, lr=0.01,
+            weight_decay=5e-4)``); None: ``Adam(lr=0.01)``.
+        scheduler: a ``torch.optim.lr_scheduler`` scheduler on that optimizer, or a factory
+            ``optimizer -> scheduler`` (e.g. ``functools.partial(StepLR, step_size=50,
+            gamma=0.5)``); stepped once after every epoch (``ReduceLROnPlateau`` with the
+            early-stopping monitor's value). None: a constant learning rate.
+        early_stopping: an `EarlyStopping` (monitor, mode, patience, min_delta, tie breaker,
+            restore best); None: no stopping before ``max_epochs``, the best epoch on the task's
+            monitor is tracked and its weights restored. The Trainer works on its own copy.
         max_epochs: upper bound on epochs (resuming may raise it).
-        patience: early stopping after this many epochs without improvement of ``monitor``;
-            None trains for ``max_epochs`` (the best epoch is still tracked).
-        monitor: the history key early stopping watches; default from the task (``val_loss``).
-        mode: ``"min"`` or ``"max"``, whether lower or higher ``monitor`` is better; default:
-            the task's for its own monitor, else from the name (a ``"...loss"`` is minimized,
-            any other metric maximized).
-        tie_breaker: a second history key deciding between epochs of equal ``monitor``, e.g.
-            ``monitor="val_acc", tie_breaker="val_loss"`` (see `EarlyStopping`); minimized if
-            its name ends in ``"loss"``, else maximized.
-        restore_best: load the best epoch's weights at the end of `fit`.
         grad_clip: clip the global gradient norm to this value (None: no clipping).
         seed: seeds Python, NumPy and torch at the start of `fit`, and the generator handed
             to ``task.train_batches``; the same seed gives the same run.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
-        progress: tqdm progress bar; None shows it only when stderr is a terminal.
-        checkpoint: file to save the training state to after every ``checkpoint_every`` epochs
-            (atomically); ``fit(resume=True)`` continues from it.
-        eval_splits: splits evaluated after every epoch for history and early stopping.
+        progress: a bar over epochs on a terminal (None), always (True) or never (False); see
+            `graphseq.progress`.
+        checkpoint: file the training state is saved to after every epoch (atomically);
+            ``fit(resume=True)`` continues from it.
         callbacks: functions ``callback(trainer, record)`` called after every epoch.
 
-    After `fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``time`` in seconds
-    of training, and the task's metrics), ``epoch_`` (epochs done), ``best_epoch_``,
-    ``best_score_``, ``stopped_early_``.
+    After `fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``lr``, ``time`` in
+    seconds of training, and the task's metrics on ``task.epoch_splits()``), ``epoch_``
+    (epochs done), ``best_epoch_``, ``best_score_``, ``stopped_early_``.
     """
 
     def __init__(
@@ -84,71 +103,41 @@ class Trainer:
         task: Task,
         *,
         optimizer: torch.optim.Optimizer | Callable | None = None,
-        lr: float = 0.01,
-        weight_decay: float = 0.0,
-        lr_step: int | None = None,
-        lr_decay: float = 1.0,
+        scheduler=None,
+        early_stopping: EarlyStopping | None = None,
         max_epochs: int = 200,
-        patience: int | None = None,
-        monitor: str | None = None,
-        mode: str | None = None,
-        min_delta: float = 0.0,
-        tie_breaker: str | None = None,
-        restore_best: bool = True,
         grad_clip: float | None = None,
         seed: int | None = 0,
         device: str | torch.device | None = "cpu",
         progress: bool | None = None,
         checkpoint: str | os.PathLike | None = None,
-        checkpoint_every: int = 1,
-        eval_splits: Sequence[str] = ("train", "val"),
         callbacks: Sequence[Callable] = (),
     ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
         if not isinstance(task, Task):
             raise TypeError(f"task must be a graphseq.train.Task, got {type(task).__name__}.")
-        if max_epochs < 0:
-            raise ValueError(f"max_epochs must be >= 0, got {max_epochs}.")
-        if grad_clip is not None and grad_clip <= 0:
-            raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip}.")
-        if lr_step is not None and (
-            isinstance(lr_step, bool) or not isinstance(lr_step, int) or lr_step < 1
-        ):
-            raise ValueError(f"lr_step must be a positive int (epochs) or None, got {lr_step!r}.")
-        if not 0.0 < lr_decay <= 1.0:
-            raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay}.")
-        if checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}.")
+        if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(
+                "early_stopping must be a graphseq.train.EarlyStopping, e.g. "
+                f"EarlyStopping(patience=10); got {type(early_stopping).__name__}."
+            )
+        self.max_epochs = check_int("max_epochs", max_epochs, minimum=0)
+        if grad_clip is not None:
+            grad_clip = check_number("grad_clip", grad_clip, positive=True)
+        if seed is not None:
+            seed = check_int("seed", seed, minimum=None)
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.task = task
         self.task.setup(self.model, self.device)
-        if optimizer is None:
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        elif not isinstance(optimizer, torch.optim.Optimizer):
-            optimizer = optimizer(model.parameters())
-        self.optimizer = optimizer
-        self.max_epochs = int(max_epochs)
-        self.lr_step = lr_step
-        self.lr_decay = float(lr_decay)
-        if mode is None:
-            mode = task.mode if monitor is None else _direction(monitor)
-        self.early_stopping = EarlyStopping(
-            monitor or task.monitor,
-            mode,
-            patience,
-            min_delta,
-            tie_breaker=tie_breaker,
-            tie_mode="min" if tie_breaker is None else _direction(tie_breaker),
-        )
-        self.restore_best = restore_best
+        self.optimizer = _build_optimizer(optimizer, self.model)
+        self.scheduler = _build_scheduler(scheduler, self.optimizer)
+        self.early_stopping = (early_stopping or EarlyStopping()).bind(task.monitor)
         self.grad_clip = grad_clip
         self.seed = seed
-        self.progress = sys.stderr.isatty() if progress is None else bool(progress)
+        self.progress = progress
         self.checkpoint = checkpoint
-        self.checkpoint_every = int(checkpoint_every)
-        self.eval_splits = tuple(eval_splits)
         self.callbacks = list(callbacks)
         self.history_: list[dict] = []
         self.epoch_ = 0
@@ -177,6 +166,7 @@ class Trainer:
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "epoch": self.epoch_,
             "history": self.history_,
             "early_stopping": self.early_stopping.state_dict(),
@@ -195,6 +185,16 @@ class Trainer:
                 f"the checkpoint does not fit this model (different architecture?): {error}"
             ) from error
         self.optimizer.load_state_dict(state["optimizer"])
+        if (state["scheduler"] is None) != (self.scheduler is None):
+            raise ValueError(
+                "the checkpoint was saved with"
+                + (" a" if state["scheduler"] is not None else "out a")
+                + " learning-rate scheduler and this Trainer has"
+                + (" one" if self.scheduler is not None else " none")
+                + "; resume with the same scheduler setting."
+            )
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
         self.epoch_ = state["epoch"]
         self.history_ = list(state["history"])
         self.early_stopping.load_state_dict(state["early_stopping"])
@@ -227,8 +227,8 @@ class Trainer:
             loss = self.task.training_step(self.model, batch)
             if not bool(torch.isfinite(loss)):
                 raise FloatingPointError(
-                    f"the training loss became {float(loss.detach())} in epoch {self.epoch_ + 1}; lower the "
-                    "learning rate or set grad_clip."
+                    f"the training loss became {float(loss.detach())} in epoch {self.epoch_ + 1}; "
+                    "lower the learning rate or set grad_clip."
                 )
             loss.backward()
             if self.grad_clip is not None:
@@ -249,6 +249,23 @@ class Trainer:
         """Metrics on the test split (after `fit`, with the best weights if restored)."""
         return self.evaluate(("test",))
 
+    def _step_scheduler(self, record: dict) -> None:
+        if self.scheduler is None:
+            return
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(record[self.early_stopping.monitor])
+        else:
+            self.scheduler.step()
+
+    def _check_record(self, record: dict) -> None:
+        stopping = self.early_stopping
+        for option, key in (("monitor", stopping.monitor), ("tie_breaker", stopping.tie_breaker)):
+            if key is not None and key not in record:
+                raise KeyError(
+                    f"EarlyStopping {option}={key!r} is not among the metrics {sorted(record)}; "
+                    f"name one of them (or set task.eval_splits to include its split)."
+                )
+
     def fit(self, resume: bool = False) -> Trainer:
         """Train until ``max_epochs`` or early stopping; returns ``self``.
 
@@ -259,49 +276,36 @@ class Trainer:
             self.load()
             if self.finished_ and not self.stopped_early_ and self.epoch_ < self.max_epochs:
                 self.finished_ = False  # a finished run resumed with a larger max_epochs
-        else:
-            if self.seed is not None:
-                seed_everything(self.seed)
-                self.generator.manual_seed(self.seed)
+        elif self.seed is not None:
+            seed_everything(self.seed)
+            self.generator.manual_seed(self.seed)
         monitor = self.early_stopping.monitor
-        tie_breaker = self.early_stopping.tie_breaker
-        bar = tqdm(
-            total=self.max_epochs,
+        eval_splits = self.task.epoch_splits()
+        bar = progress_bar(
+            self.max_epochs,
             initial=min(self.epoch_, self.max_epochs),
-            disable=not self.progress,
             desc=f"training {type(self.model).__name__}",
             unit="epoch",
-            leave=False,
+            progress=self.progress,
         )
         try:
             while not self.finished_ and self.epoch_ < self.max_epochs:
                 start = time.perf_counter()
+                lr = self.optimizer.param_groups[0]["lr"]
                 loss = self._train_epoch()
                 record = {
                     "epoch": self.epoch_ + 1,
                     "loss": loss,
+                    "lr": lr,
                     "time": time.perf_counter() - start,
                 }
-                if self.eval_splits:
-                    record.update(self.evaluate(self.eval_splits))
-                for option, key in (("monitor", monitor), ("tie_breaker", tie_breaker)):
-                    if key is not None and key not in record:
-                        raise KeyError(
-                            f"{option}={key!r} is not among the metrics {sorted(record)}; pass "
-                            f"{option}=... naming one of them (or add the split to eval_splits)."
-                        )
+                if eval_splits:
+                    record.update(self.evaluate(eval_splits))
+                self._check_record(record)
                 self.epoch_ += 1
-                if self.lr_step is not None and self.epoch_ % self.lr_step == 0:
-                    # The learning rate lives in the optimizer's state, so a resumed run keeps it.
-                    for group in self.optimizer.param_groups:
-                        group["lr"] *= self.lr_decay
+                self._step_scheduler(record)
                 self.history_.append(record)
-                stop = self.early_stopping.step(
-                    record[monitor],
-                    self.model,
-                    self.epoch_,
-                    None if tie_breaker is None else record[tie_breaker],
-                )
+                stop = self.early_stopping.step(record, self.model, self.epoch_)
                 for callback in self.callbacks:
                     callback(self, record)
                 bar.update(1)
@@ -309,7 +313,7 @@ class Trainer:
                 if stop:
                     self.stopped_early_ = True
                     break
-                if self.checkpoint is not None and self.epoch_ % self.checkpoint_every == 0:
+                if self.checkpoint is not None:
                     self.save()
         except KeyboardInterrupt:
             if self.checkpoint is not None:
@@ -327,6 +331,6 @@ class Trainer:
             # larger max_epochs continues from the last epoch, like an uninterrupted run.
             if self.checkpoint is not None:
                 self.save()
-        if self.restore_best and self.early_stopping.best_state is not None:
+        if self.early_stopping.restore_best and self.early_stopping.best_state is not None:
             self.model.load_state_dict(self.early_stopping.best_state)
         return self

@@ -11,7 +11,7 @@ negatives, so the second term is their sum.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,8 +24,9 @@ from ..sampling import (
     sample_negatives,
     walk_cooccurrence_pairs,
 )
-from .node_classification import check_features
-from .task import Task
+from ..validation import check_features, check_int
+from ..walks import random_walks
+from .task import Task, resolve_splits
 
 __all__ = ["UnsupervisedSAGETask", "negative_sampling_loss"]
 
@@ -39,11 +40,6 @@ def negative_sampling_loss(
     return (-F.logsigmoid(positive) - F.logsigmoid(-negative).sum(1)).mean()
 
 
-class _Graph:
-    def __init__(self, edge_index, num_nodes):
-        self.edge_index, self.num_nodes = edge_index, num_nodes
-
-
 class UnsupervisedSAGETask(Task):
     """Train node embeddings ``model(x, graph) -> [N, d]`` with `negative_sampling_loss`.
 
@@ -55,30 +51,34 @@ class UnsupervisedSAGETask(Task):
     Args:
         data: PyG ``Data`` with ``x`` (dense or sparse; None: node ids are passed, for a model
             with learned node embeddings) and ``edge_index``.
+        splits: ``{"train": mask or node ids}``, the nodes walks start from; default every node
+            (the data's masks are labels' splits, not this task's).
         walk_length: nodes per walk for the positive pairs.
         walks_per_node: walks started from every training node per epoch.
         window: largest distance along a walk between the two nodes of a positive pair.
         num_negatives: ``Q``.
         batch_size: positive pairs per step.
         fanouts: None computes the embeddings of a batch's nodes on the full (training) graph;
-            a list (e.g. ``[25, 10]``) samples a `MiniBatch` around them.
-        train_graph: ``edge_index`` used for walks, negatives and message passing during
-            training (inductive setting: the graph without the test nodes); default
+            a list (e.g. ``[25, 10]``) samples a `MiniBatch` around them, with the Trainer's
+            generator.
+        replace: sample neighbours with replacement (with ``fanouts``).
+        train_edge_index: the graph used for walks, negatives and message passing during
+            training (inductive setting: the graph without the held-out nodes); default
             ``data.edge_index``.
-        train_nodes: nodes walks start from (ids or bool mask); default every node.
         eval_pairs: size of the fixed, seeded set of pairs on which `evaluate` reports
             ``train_loss`` (the default early-stopping monitor).
+        seed: seed of that evaluation set (and of its sampled blocks).
 
     `embed` returns the embeddings of all nodes on ``data.edge_index`` (the full graph).
     """
 
-    monitor = "train_loss"
-    mode = "min"
+    eval_splits = ("train",)
 
     def __init__(
         self,
         data,
         *,
+        splits: Mapping | None = None,
         walk_length: int = 5,
         walks_per_node: int = 1,
         window: int = 2,
@@ -86,45 +86,33 @@ class UnsupervisedSAGETask(Task):
         batch_size: int = 512,
         fanouts: Sequence[int] | None = None,
         replace: bool = True,
-        train_graph: torch.Tensor | None = None,
-        train_nodes=None,
+        train_edge_index: torch.Tensor | None = None,
         eval_pairs: int = 2048,
         seed: int = 0,
     ):
         num_nodes = data.num_nodes
         check_features(getattr(data, "x", None), num_nodes)
-        for name, value in (
-            ("walk_length", walk_length),
-            ("walks_per_node", walks_per_node),
-            ("window", window),
-            ("num_negatives", num_negatives),
-            ("batch_size", batch_size),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
-        if walk_length < 2:
-            raise ValueError(f"walk_length must be >= 2 to give positive pairs, got {walk_length}.")
+        self.walk_length = check_int("walk_length", walk_length, minimum=2)
+        self.walks_per_node = check_int("walks_per_node", walks_per_node)
+        self.window = check_int("window", window)
+        self.num_negatives = check_int("num_negatives", num_negatives)
+        self.batch_size = check_int("batch_size", batch_size)
         self.data = data
         self.num_nodes = num_nodes
-        self.walk_length = walk_length
-        self.walks_per_node = walks_per_node
-        self.window = window
-        self.num_negatives = num_negatives
-        self.batch_size = batch_size
-        self.train_edge_index = data.edge_index if train_graph is None else train_graph
+        self.train_edge_index = data.edge_index if train_edge_index is None else train_edge_index
         self.graph = CSRGraph.from_edge_index(self.train_edge_index, num_nodes)
         self.distribution = negative_sampling_distribution(self.graph)
-        if train_nodes is None:
-            train_nodes = torch.arange(num_nodes)
-        train_nodes = torch.as_tensor(train_nodes)
-        if train_nodes.dtype == torch.bool:
-            train_nodes = train_nodes.nonzero().flatten()
-        self.train_nodes = train_nodes.long()
+        if splits is None:
+            splits = {"train": torch.arange(num_nodes)}
+        self.splits = resolve_splits(splits, num_nodes)
+        if set(self.splits) != {"train"}:
+            raise ValueError(
+                "UnsupervisedSAGETask has one split, the nodes walks start from: pass "
+                f"splits={{'train': ...}}, got {sorted(self.splits)}."
+            )
         self.sampler = None
         if fanouts is not None:
-            self.sampler = NeighborSampler(
-                _Graph(self.train_edge_index, num_nodes), fanouts, replace=replace
-            )
+            self.sampler = NeighborSampler(self.graph, fanouts, replace=replace)
         x = getattr(data, "x", None)
         if x is None:
             x = torch.arange(num_nodes)
@@ -132,20 +120,20 @@ class UnsupervisedSAGETask(Task):
             x = x.coalesce().to_sparse_csr()  # sampled batches gather rows of it
         self.x = x
         self.device = torch.device("cpu")
-        generator = torch.Generator().manual_seed(seed)
-        self._eval_batch = self._pairs_and_negatives(generator, limit=eval_pairs)
+        generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=None))
+        self._eval_batch = self._batch(
+            *self._pairs_and_negatives(generator, limit=eval_pairs), generator
+        )
 
     # ------------------------------------------------------------------ data
     def _positive_pairs(self, generator: torch.Generator) -> torch.Tensor:
-        from ..walks import random_walks
-
         walk_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
         walks = random_walks(
             self.graph,
             self.walk_length,
             self.walks_per_node,
             seed=walk_seed,
-            start_nodes=self.train_nodes,
+            start_nodes=self.splits["train"],
         )
         return walk_cooccurrence_pairs(walks, self.window)
 
@@ -159,6 +147,13 @@ class UnsupervisedSAGETask(Task):
         )
         return pairs[0], pairs[1], negatives
 
+    def _batch(self, u, v, negatives, generator) -> dict:
+        """One step's pairs, the distinct nodes they touch and, with ``fanouts``, their sampled
+        blocks (drawn with ``generator``, so a seeded run repeats)."""
+        nodes, inverse = torch.unique(torch.cat([u, v, negatives.flatten()]), return_inverse=True)
+        blocks = None if self.sampler is None else self.sampler.sample(nodes, generator)
+        return {"size": u.numel(), "nodes": nodes, "inverse": inverse, "blocks": blocks}
+
     def setup(self, model, device) -> None:
         self.device = device
         self.x = self.x.to(device)
@@ -168,24 +163,21 @@ class UnsupervisedSAGETask(Task):
         u, v, negatives = self._pairs_and_negatives(generator)
         for start in range(0, u.numel(), self.batch_size):
             stop = start + self.batch_size
-            yield u[start:stop], v[start:stop], negatives[start:stop]
+            yield self._batch(u[start:stop], v[start:stop], negatives[start:stop], generator)
 
     # ------------------------------------------------------------------ loss
-    def _embeddings_of(self, model, nodes: torch.Tensor):
-        """Embeddings of ``nodes`` (sorted unique ids) on the training graph."""
-        if self.sampler is None:
-            return model(self.x, self.train_edge_index)[nodes.to(self.device)]
-        batch = self.sampler.sample(nodes).to(self.device)
-        return model(gather_rows(self.x, batch.n_id), batch.blocks)
+    def _embeddings_of(self, model, batch: dict):
+        """Embeddings of the batch's nodes (sorted unique ids) on the training graph."""
+        if batch["blocks"] is None:
+            return model(self.x, self.train_edge_index)[batch["nodes"].to(self.device)]
+        blocks = batch["blocks"].to(self.device)
+        return model(gather_rows(self.x, blocks.n_id), blocks.blocks)
 
-    def _loss(self, model, batch) -> torch.Tensor:
-        u, v, negatives = batch
-        nodes, inverse = torch.unique(torch.cat([u, v, negatives.flatten()]), return_inverse=True)
-        z = self._embeddings_of(model, nodes)
-        b = u.numel()
-        z_u = z[inverse[:b].to(z.device)]
-        z_v = z[inverse[b : 2 * b].to(z.device)]
-        z_n = z[inverse[2 * b :].to(z.device)].view(b, self.num_negatives, -1)
+    def _loss(self, model, batch: dict) -> torch.Tensor:
+        z = self._embeddings_of(model, batch)
+        b, inverse = batch["size"], batch["inverse"].to(z.device)
+        z_u, z_v = z[inverse[:b]], z[inverse[b : 2 * b]]
+        z_n = z[inverse[2 * b :]].view(b, self.num_negatives, -1)
         return negative_sampling_loss(z_u, z_v, z_n)
 
     def training_step(self, model, batch) -> torch.Tensor:

@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from ..graph import CSRGraph, validate_edge_index
+from ..graph import CSRGraph
+from ..validation import check_edge_index, check_features, check_int, check_labels
 from ..walks import random_walks
-from .metrics import accuracy, f1_scores
-from .node_classification import check_features
-from .task import Task
+from .metrics import classification_metrics
+from .node_classification import check_logits
+from .task import Task, resolve_splits
 
 __all__ = ["WalkNodeClassificationTask", "walks_from"]
 
@@ -36,8 +37,9 @@ class WalkNodeClassificationTask(Task):
     validation score that early stopping watches does not move with the walk sample.
 
     Args:
-        data: PyG ``Data`` with ``edge_index``, ``y [N]``, masks, and ``x`` (or None for a
+        data: PyG ``Data`` with ``edge_index``, ``y [N]``, and ``x`` (or None for a
             feature-free model).
+        splits: split name -> bool mask or node ids; default the data's masks.
         walks_per_node: ``K``, walks per target node.
         walk_length: ``L``, nodes per walk (the target included).
         batch_size: target nodes per training batch.
@@ -48,13 +50,11 @@ class WalkNodeClassificationTask(Task):
     ``acc``, ``micro_f1``, ``macro_f1`` per split; early stopping watches ``val_loss``.
     """
 
-    monitor = "val_loss"
-    mode = "min"
-
     def __init__(
         self,
         data,
         *,
+        splits: Mapping | None = None,
         walks_per_node: int = 4,
         walk_length: int = 5,
         batch_size: int = 256,
@@ -62,41 +62,29 @@ class WalkNodeClassificationTask(Task):
         use_features: bool = True,
         eval_batch_size: int = 2048,
     ):
-        if getattr(data, "y", None) is None or data.y.dim() != 1:
+        check_edge_index(data.edge_index, data.num_nodes, name="data.edge_index")
+        if check_labels(getattr(data, "y", None), data.num_nodes):
             raise ValueError("data.y must hold one class id per node ([num_nodes]).")
-        for name, value in (
-            ("walks_per_node", walks_per_node),
-            ("walk_length", walk_length),
-            ("batch_size", batch_size),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        validate_edge_index(data.edge_index, data.num_nodes)
+        self.walks_per_node = check_int("walks_per_node", walks_per_node)
+        self.walk_length = check_int("walk_length", walk_length)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.eval_batch_size = check_int("eval_batch_size", eval_batch_size)
         if use_features:
             if getattr(data, "x", None) is None:
                 raise ValueError("data.x is None: pass use_features=False to learn embeddings.")
             check_features(data.x, data.num_nodes)
-        self.masks = {
-            s: getattr(data, f"{s}_mask")
-            for s in ("train", "val", "test")
-            if getattr(data, f"{s}_mask", None) is not None
-        }
-        if "train" not in self.masks or not bool(self.masks["train"].any()):
-            raise ValueError("data.train_mask is missing or selects no node.")
+        self.splits = resolve_splits(splits, data.num_nodes, data)
+        if "train" not in self.splits or self.splits["train"].numel() == 0:
+            raise ValueError("no training nodes: give data.train_mask or splits={'train': ...}.")
         self.data = data
         self.graph = CSRGraph.from_edge_index(data.edge_index, data.num_nodes)
-        self.walks_per_node, self.walk_length = walks_per_node, walk_length
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.use_features = use_features
         self.num_classes = int(data.y.max()) + 1
-        self.nodes = {s: m.nonzero().flatten() for s, m in self.masks.items()}
         self.eval_walks = {
             s: walks_from(self.graph, n, walks_per_node, walk_length, eval_seed + i)
-            for i, (s, n) in enumerate(self.nodes.items())
+            for i, (s, n) in enumerate(self.splits.items())
         }
         self.device = torch.device("cpu")
-        if "val" not in self.masks:
-            self.monitor = "train_loss"
 
     def setup(self, model, device) -> None:
         self.device = device
@@ -104,7 +92,7 @@ class WalkNodeClassificationTask(Task):
         self.y = self.data.y.to(device)
 
     def train_batches(self, generator):
-        nodes = self.nodes["train"]
+        nodes = self.splits["train"]
         nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
         seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         walks = walks_from(self.graph, nodes, self.walks_per_node, self.walk_length, seed)
@@ -114,22 +102,21 @@ class WalkNodeClassificationTask(Task):
 
     def training_step(self, model, batch) -> torch.Tensor:
         nodes, walks = batch
-        return F.cross_entropy(model(self.x, walks), self.y[nodes])
+        logits = check_logits(model(self.x, walks), self.num_classes)
+        return F.cross_entropy(logits, self.y[nodes])
 
     def evaluate(self, model, splits: Sequence[str]) -> dict[str, float]:
         metrics: dict[str, float] = {}
         for split in splits:
-            if split not in self.nodes:
+            if split not in self.splits:
                 continue
             walks = self.eval_walks[split]
             logits = torch.cat(
                 [model(self.x, w.to(self.device)) for w in walks.split(self.eval_batch_size)]
             )
-            y = self.y[self.nodes[split].to(self.device)]
-            pred = logits.argmax(1)
-            metrics[f"{split}_loss"] = float(F.cross_entropy(logits, y))
-            metrics[f"{split}_acc"] = accuracy(pred, y)
-            metrics[f"{split}_micro_f1"], metrics[f"{split}_macro_f1"] = f1_scores(
-                pred, y, self.num_classes
+            y = self.y[self.splits[split].to(self.device)]
+            scores = classification_metrics(
+                check_logits(logits, self.num_classes), y, self.num_classes
             )
+            metrics.update({f"{split}_{name}": value for name, value in scores.items()})
         return metrics

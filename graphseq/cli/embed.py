@@ -9,14 +9,15 @@ see `graphseq.models.embedding_io`.
 
 from __future__ import annotations
 
-import argparse
-
-__all__ = ["add_embed_arguments", "run_embed_command"]
+__all__ = ["register", "run"]
 
 METHODS = ("deepwalk", "node2vec")
 
 
-def add_embed_arguments(parser: argparse.ArgumentParser) -> None:
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "embed", help="DeepWalk / node2vec embeddings of a dataset, saved to a file"
+    )
     parser.add_argument("method", choices=METHODS, help="deepwalk or node2vec")
     parser.add_argument("--dataset", required=True, help="dataset name (see `graphseq datasets`)")
     parser.add_argument("--root", help="data directory to search first (else $GRAPHSEQ_DATA)")
@@ -44,11 +45,12 @@ def add_embed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="gensim worker threads (1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
 
 
 def build_model(args):
     """The estimator the arguments describe."""
-    from .models import DeepWalk, Node2Vec
+    from ..models import DeepWalk, Node2Vec
 
     options = {
         "dimensions": args.dimensions,
@@ -73,9 +75,9 @@ def build_model(args):
     return Node2Vec(p=args.p, q=args.q, **options)
 
 
-def run_embed_command(args) -> int:
-    from .datasets import load_dataset
-    from .models import save_embeddings
+def run(args) -> int:
+    from ..datasets import load_dataset
+    from ..models import save_embeddings
 
     data = load_dataset(args.dataset, args.root)
     if not hasattr(data, "edge_index"):
