@@ -196,7 +196,11 @@ class GCNConv(nn.Module):
         self.cached = cached
         self.add_self_loops = add_self_loops
         self.normalize = normalize
-        self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
+        # PyG's Linear draws its own initialization when built; ours below replaces it, so those
+        # draws must not consume the random stream (the same seed gives the same weights as
+        # before graphseq used PyG's Linear).
+        with torch.random.fork_rng(devices=[]):
+            self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self._cached_adjacency: tuple[torch.Tensor, torch.Tensor] | None = None
         self.reset_parameters()
