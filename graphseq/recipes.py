@@ -49,6 +49,22 @@ def normalized_features(data, identity_if_missing: bool = True):
     return data
 
 
+def _fit(model, task, optimizer, patience: int, max_epochs: int, seed: int):
+    """The node recipes' training: early stopping on the task's validation loss with
+    ``patience``, best weights restored, no progress bar (a benchmark runs many seeds)."""
+    from .train import EarlyStopping, Trainer
+
+    return Trainer(
+        model,
+        task,
+        optimizer=optimizer,
+        early_stopping=EarlyStopping(patience=patience),
+        max_epochs=max_epochs,
+        seed=seed,
+        progress=False,
+    ).fit()
+
+
 class _TrainedRecipe:
     """A recipe whose ``train(data, seed, max_epochs)`` returns the fitted `Trainer`."""
 
@@ -79,7 +95,7 @@ class GCNRecipe(_TrainedRecipe):
     def train(self, data, seed: int, max_epochs: int = 200):
         from .models import GCN
         from .seed import seed_everything
-        from .train import EarlyStopping, NodeClassificationTask, Trainer
+        from .train import NodeClassificationTask
 
         data = normalized_features(data)
         seed_everything(seed)
@@ -97,15 +113,7 @@ class GCNRecipe(_TrainedRecipe):
             ],
             lr=self.lr,
         )
-        return Trainer(
-            model,
-            NodeClassificationTask(data),
-            optimizer=optimizer,
-            early_stopping=EarlyStopping(patience=self.patience),
-            max_epochs=max_epochs,
-            seed=seed,
-            progress=False,
-        ).fit()
+        return _fit(model, NodeClassificationTask(data), optimizer, self.patience, max_epochs, seed)
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class GraphSAGERecipe(_TrainedRecipe):
     def train(self, data, seed: int, max_epochs: int = 200):
         from .models import GraphSAGE
         from .seed import seed_everything
-        from .train import EarlyStopping, NodeClassificationTask, Trainer
+        from .train import NodeClassificationTask
 
         data = normalized_features(data)
         seed_everything(seed)
@@ -144,15 +152,7 @@ class GraphSAGERecipe(_TrainedRecipe):
             cached=True,
         )
         optimizer = functools.partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
-        return Trainer(
-            model,
-            NodeClassificationTask(data),
-            optimizer=optimizer,
-            early_stopping=EarlyStopping(patience=self.patience),
-            max_epochs=max_epochs,
-            seed=seed,
-            progress=False,
-        ).fit()
+        return _fit(model, NodeClassificationTask(data), optimizer, self.patience, max_epochs, seed)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class WalkRNNRecipe(_TrainedRecipe):
     def train(self, data, seed: int, max_epochs: int = 200):
         from .models import WalkRNN
         from .seed import seed_everything
-        from .train import EarlyStopping, Trainer, WalkNodeClassificationTask
+        from .train import WalkNodeClassificationTask
 
         use_features = data.x is not None
         data = normalized_features(data, identity_if_missing=False)
@@ -236,15 +236,7 @@ class WalkRNNRecipe(_TrainedRecipe):
             use_features=use_features,
         )
         optimizer = functools.partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
-        return Trainer(
-            model,
-            task,
-            optimizer=optimizer,
-            early_stopping=EarlyStopping(patience=self.patience),
-            max_epochs=max_epochs,
-            seed=seed,
-            progress=False,
-        ).fit()
+        return _fit(model, task, optimizer, self.patience, max_epochs, seed)
 
 
 @dataclass(frozen=True)

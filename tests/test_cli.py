@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from graphseq.cli import main
 
 
@@ -67,49 +69,23 @@ def test_bad_input_gives_one_clear_line(capsys):
     assert err.startswith("graphseq bench: error: unknown model(s) ['nope']; available:")
 
 
-def test_viz_from_embedding_file(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("suffix", "check"),
+    [
+        (".png", lambda path: path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"),
+        (".html", lambda path: "<title>node 0: class" in path.read_text()),
+    ],
+)
+def test_viz_from_embedding_file(tmp_path, suffix, check):
     import torch
 
     from graphseq.models import save_embeddings
 
-    embeddings = torch.randn(34, 8)
-    save_embeddings(embeddings, tmp_path / "karate.emb")
-    out = tmp_path / "karate.png"
-    assert (
-        main(
-            [
-                "viz",
-                "--embeddings",
-                str(tmp_path / "karate.emb"),
-                "--dataset",
-                "KarateClub",
-                "--method",
-                "pca",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    html = tmp_path / "karate.html"
-    assert (
-        main(
-            [
-                "viz",
-                "--embeddings",
-                str(tmp_path / "karate.emb"),
-                "--dataset",
-                "KarateClub",
-                "--method",
-                "pca",
-                "--out",
-                str(html),
-            ]
-        )
-        == 0
-    )
-    assert "<title>node 0: class" in html.read_text()
+    save_embeddings(torch.randn(34, 8), tmp_path / "karate.emb")
+    out = tmp_path / f"karate{suffix}"
+    arguments = ["viz", "--embeddings", str(tmp_path / "karate.emb"), "--dataset", "KarateClub"]
+    assert main([*arguments, "--method", "pca", "--out", str(out)]) == 0
+    assert check(out)
 
 
 def test_viz_trains_a_model_on_the_fly(tmp_path):

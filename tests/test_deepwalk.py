@@ -209,8 +209,8 @@ def test_cli_embed_rejects_p_q_for_deepwalk(tmp_path, capsys):
 
 # ------------------------------------------------------------------------ bench and real data
 def test_bench_registers_deepwalk_with_published_numbers():
-    from graphseq.cli.bench import BENCH_MODELS
     from graphseq.cli import build_parser
+    from graphseq.cli.bench import BENCH_MODELS
 
     entry = BENCH_MODELS["deepwalk"]
     assert entry.published == {"Cora": 67.2, "CiteSeer": 43.2, "PubMed": 65.3}
@@ -241,3 +241,61 @@ def test_cora_deepwalk_beats_chance_by_far(data_dir):
     ).fit(data)
     result = probe_split(model.embeddings_, data.y, data.train_mask, data.test_mask)
     assert result["accuracy"] > 0.55  # 7 classes; the full settings reach ~0.69
+
+
+# scikit-learn's estimator checks that do not feed the estimator a feature matrix X: DeepWalk and
+# node2vec take a graph, so the array-based checks (check_estimator's fit(X, y) on random
+# arrays: dtypes, NaN/inf, sample weights, n_features_in_, pandas output, ...) do not apply.
+# Their graph equivalents (fit returns self, repeatable fit, unfitted error, pickle, parameters
+# left untouched by fit) are checked below with a graph.
+SKLEARN_CHECKS = (
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_mixin_order",
+    "check_valid_tag_types",
+    "check_estimator_tags_renamed",
+)
+
+
+@pytest.mark.parametrize("check", SKLEARN_CHECKS)
+@pytest.mark.parametrize("estimator", [DeepWalk, Node2Vec])
+def test_scikit_learn_estimator_checks(estimator, check):
+    import inspect
+
+    from sklearn.utils import estimator_checks
+
+    function = getattr(estimator_checks, check)
+    arguments = list(inspect.signature(function).parameters)
+    instance = estimator(**SMALL, seed=0)
+    if arguments[:2] == ["name", "estimator_orig"] or arguments[:2] == ["name", "estimator"]:
+        function(estimator.__name__, instance)
+    elif check == "check_valid_tag_types":
+        from sklearn.utils import get_tags
+
+        function(estimator.__name__, get_tags(instance))
+    else:
+        function(estimator.__name__, instance)
+
+
+def test_graph_versions_of_the_array_checks(communities):
+    import pickle
+
+    from sklearn.base import clone
+    from sklearn.utils.validation import check_is_fitted
+
+    model = DeepWalk(**SMALL, seed=0, workers=1, progress=False)
+    before = model.get_params()
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        model.get_embedding()
+    assert model.fit(communities) is model  # fit returns self
+    assert model.get_params() == before  # fit changes no parameter
+    check_is_fitted(model)
+    again = clone(model).fit(communities)  # fit is repeatable with the seed
+    assert torch.equal(again.embeddings_, model.embeddings_)
+    restored = pickle.loads(pickle.dumps(model))
+    assert torch.equal(restored.embeddings_, model.embeddings_)

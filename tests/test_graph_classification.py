@@ -209,12 +209,12 @@ def test_several_runs_per_fold_average_runs_whose_first_is_the_single_run():
 
 
 def test_each_run_draws_its_own_stratified_holdout_from_the_training_part():
-    from graphseq.train.cross_validation import _holdout
+    from graphseq.train.cross_validation import stratified_holdout
 
     labels = torch.tensor([0] * 30 + [1] * 20)
     split = stratified_folds(labels, 5, seed=0)[0]
     train_val = torch.cat([split["train"], split["val"]]).sort().values.numpy()
-    again = _holdout(train_val, split["test"], labels.numpy(), 0.1, 1000)
+    again = stratified_holdout(train_val, split["test"], labels.numpy(), 0.1, 1000)
     assert torch.equal(again["test"], split["test"])
     before = set(split["train"].tolist()) | set(split["val"].tolist())
     after = set(again["train"].tolist()) | set(again["val"].tolist())

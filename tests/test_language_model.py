@@ -15,16 +15,6 @@ from graphseq.train.language_model import LanguageModelTask, split_text
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 40
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small recurrent ops: on a busy 2-core machine extra intra-op threads only add waiting
-    (measured: 25x slower training loops with 2 threads under load)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _task(**options):
     vocabulary = CharVocabulary.from_text(TEXT)
     options = {"seq_len": 10, "batch_size": 4, "steps_per_epoch": 7, **options}

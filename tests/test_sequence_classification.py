@@ -9,16 +9,6 @@ from graphseq.train import SequenceClassificationTask, Trainer
 from graphseq.train.sequence_classification import input_gradient_norms
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small recurrent ops: on a busy 2-core machine extra intra-op threads only add waiting
-    (measured: 25x slower training loops with 2 threads under load)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _sampler(length):
     return lambda batch_size, generator: palindrome_batch(batch_size, length, generator=generator)
 

@@ -30,7 +30,13 @@ from ..validation import check_fraction, check_int
 from .graph_classification import GraphClassificationTask
 from .trainer import Trainer
 
-__all__ = ["CrossValidationResult", "FoldResult", "cross_validate", "stratified_folds"]
+__all__ = [
+    "CrossValidationResult",
+    "FoldResult",
+    "cross_validate",
+    "stratified_folds",
+    "stratified_holdout",
+]
 
 RUN_SEED_STRIDE = 1000
 """Run ``r`` of fold ``k`` is seeded with ``seed + k + RUN_SEED_STRIDE * r``."""
@@ -58,13 +64,15 @@ def stratified_folds(
         )
     outer = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return [
-        {"fold": fold, **_holdout(train_val, test, labels, val_fraction, seed + fold)}
+        {"fold": fold, **stratified_holdout(train_val, test, labels, val_fraction, seed + fold)}
         for fold, (train_val, test) in enumerate(outer.split(labels, labels))
     ]
 
 
-def _holdout(train_val, test, labels, val_fraction: float, random_state: int) -> dict:
-    """A stratified ``val_fraction`` validation split of the indices ``train_val``."""
+def stratified_holdout(train_val, test, labels, val_fraction: float, random_state: int) -> dict:
+    """``{"train", "val", "test"}``: a stratified ``val_fraction`` of the graph indices
+    ``train_val`` (a NumPy array; ``labels`` the NumPy labels of all graphs) becomes the
+    validation set, drawn with ``random_state``; ``test`` is passed through."""
     from sklearn.model_selection import train_test_split
 
     train, val = train_test_split(
@@ -194,7 +202,7 @@ def cross_validate(
             run_split = split
             if run > 0:
                 train_val = torch.cat([split["train"], split["val"]]).sort().values.numpy()
-                run_split = _holdout(
+                run_split = stratified_holdout(
                     train_val, split["test"], labels.numpy(), val_fraction, run_seed
                 )
             fits.append(_fit_once(graphs, run_split, batch_size, build_model, run_seed, options))

@@ -83,6 +83,7 @@ class WalkNodeClassificationTask(Task):
         self.eval_walks = {
             s: walks_from(self.graph, n, walks_per_node, walk_length, eval_seed + i)
             for i, (s, n) in enumerate(self.splits.items())
+            if n.numel()
         }
         self.device = torch.device("cpu")
 
@@ -108,8 +109,8 @@ class WalkNodeClassificationTask(Task):
     def evaluate(self, model, splits: Sequence[str]) -> dict[str, float]:
         metrics: dict[str, float] = {}
         for split in splits:
-            if split not in self.splits:
-                continue
+            if split not in self.eval_walks:
+                continue  # unknown or empty split
             walks = self.eval_walks[split]
             logits = torch.cat(
                 [model(self.x, w.to(self.device)) for w in walks.split(self.eval_batch_size)]
