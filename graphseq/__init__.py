@@ -10,6 +10,7 @@ __version__ = "0.2.0"
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .evaluation import linear_probe, probe_split
 from .graph import CSRGraph, as_csr
+from .io import from_networkx, from_scipy, load_graph, read_edgelist, read_mat
 from .models import (
     GCN,
     CharRNN,
@@ -21,6 +22,7 @@ from .models import (
     StructureAgnosticBaseline,
     WalkRNN,
     load_embeddings,
+    load_keyed_vectors,
     save_embeddings,
 )
 from .nn import GCNConv, LSTMReadout, SAGEConv, SequenceEncoder
@@ -78,14 +80,20 @@ __all__ = [
     "as_csr",
     "cross_validate",
     "dataset_names",
+    "from_networkx",
+    "from_scipy",
     "iter_random_walks",
     "linear_probe",
     "load_dataset",
+    "load_graph",
     "load_embeddings",
+    "load_keyed_vectors",
     "make_community_graph",
     "node_ranks",
     "probe_split",
     "random_walks",
+    "read_edgelist",
+    "read_mat",
     "save_embeddings",
     "seed_everything",
     "stratified_folds",

@@ -1,36 +1,54 @@
-"""Datasets: ``load_dataset(name)`` for the benchmark graphs, offline, from raw files.
+"""Datasets: ``load_dataset(name or path)`` for the benchmark graphs and the user's own, offline.
+
+What ``name`` can be:
+
+* a registered name (`dataset_names`: Cora, CiteSeer, PubMed, BlogCatalog, PPI-node2vec, the TU
+  sets, KarateClub, Synthetic), case-insensitive;
+* the folder name of **any** TU dataset in a data directory (``TUDataset/<NAME>/raw/<NAME>_A.txt``,
+  or ``<NAME>/raw/...``, or ``<NAME>/<NAME>_A.txt``), read with PyG's own TU reader;
+* a path: an edge-list file (``.txt``/``.tsv``/``.csv``, optionally compressed), a ``.mat`` graph,
+  or a TU folder (see `graphseq.io`).
 
 Where raw files are looked for, in order:
 
 1. the ``root`` argument;
 2. the directory in the ``GRAPHSEQ_DATA`` environment variable;
-3. the user cache, ``<cache>/data`` (see `cache_dir`).
+3. the user cache, ``<cache>/data`` (see `graphseq.cache.cache_dir`).
 
 Each of these is a *data directory* laid out like ``shared/data`` (``Planetoid/Cora/raw/...``,
-``TUDataset/MUTAG/raw/...``, ``BlogCatalog/blogcatalog.mat``, ...). Raw files are only read:
-processed files go to ``<cache>/processed`` (``GRAPHSEQ_CACHE`` or ``~/.cache/graphseq``), never
-next to the raw files. Nothing is downloaded.
+``TUDataset/MUTAG/raw/...``, ``BlogCatalog/blogcatalog.mat``, ...). Raw files are only read, never
+copied: processed files go to the content-keyed cache of `graphseq.cache`, which a changed raw
+file invalidates. Nothing is downloaded.
 
-Node datasets come back as one ``torch_geometric.data.Data``; graph-classification (TU) datasets as
-a PyG ``TUDataset`` (an in-memory list of graphs) built in the cache.
+Node datasets come back as one ``torch_geometric.data.Data``; graph-classification (TU) datasets
+as a `TUGraphs` (a PyG ``InMemoryDataset``, like PyG's ``TUDataset``).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch_geometric.data import InMemoryDataset
+
+from .cache import cache_dir, cached
+from .io import EDGELIST_SUFFIXES
 
 __all__ = [
     "DatasetNotFoundError",
     "DatasetInfo",
+    "RawFileError",
+    "TUGraphs",
     "cache_dir",
     "data_search_dirs",
+    "discovered_tu_folders",
+    "find_tu_folder",
+    "is_graph_collection",
     "dataset_names",
     "dataset_table",
     "load_dataset",
@@ -39,22 +57,22 @@ __all__ = [
 ]
 
 DATA_ENV = "GRAPHSEQ_DATA"
-CACHE_ENV = "GRAPHSEQ_CACHE"
-# Bumped when the processed format changes, so stale cache entries are not reused.
-_PROCESSED_VERSION = "1"
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """Raw files of a dataset are not in any searched data directory (and nothing is downloaded)."""
 
 
-def cache_dir() -> Path:
-    """graphseq's cache: ``$GRAPHSEQ_CACHE``, else ``$XDG_CACHE_HOME/graphseq``, else
-    ``~/.cache/graphseq``. Processed datasets live in ``processed/`` below it."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "graphseq"
+class RawFileError(ValueError):
+    """A raw file exists but cannot be read: truncated, corrupt, or not what its name says."""
+
+    def __init__(self, path, expected: str):
+        self.path = Path(path)
+        super().__init__(
+            f"{self.path}: expected {expected}. Copy the file again from its source (graphseq "
+            f"only reads raw files; its processed copies are in {cache_dir() / 'processed'}, "
+            "`graphseq datasets --clear-cache` empties them)."
+        )
 
 
 def data_search_dirs(root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
@@ -103,26 +121,6 @@ def row_normalize(x: torch.Tensor) -> torch.Tensor:
     )
 
 
-# ---------------------------------------------------------------------- processing cache
-def _processed_path(*parts: str) -> Path:
-    return cache_dir() / "processed" / f"v{_PROCESSED_VERSION}" / Path(*parts)
-
-
-def _cached(path: Path, build: Callable[[], object]):
-    """Load ``path`` if present, else build, save atomically (tmp + rename) and return."""
-    if path.is_file():
-        try:
-            return torch.load(path, weights_only=False)
-        except Exception:  # a corrupt cache entry is rebuilt, never trusted
-            path.unlink(missing_ok=True)
-    obj = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-    return obj
-
-
 # ---------------------------------------------------------------------- loaders
 _PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 
@@ -131,35 +129,59 @@ def _planetoid_files(name: str) -> tuple[str, ...]:
     return tuple(f"Planetoid/{name}/raw/ind.{name.lower()}.{p}" for p in _PLANETOID_PARTS)
 
 
+def _check_planetoid_files(raw_dir: Path, prefix: str) -> None:
+    """Open every Planetoid pickle the way PyG does, so a truncated or foreign file is named."""
+    import pickle
+
+    for part in _PLANETOID_PARTS:
+        path = raw_dir / f"ind.{prefix}.{part}"
+        try:
+            if part == "test.index":
+                values = [int(line) for line in path.read_text().split()]
+                if not values:
+                    raise ValueError("no index")
+            else:
+                with open(path, "rb") as handle, warnings.catch_warnings():
+                    # The 2016 pickles name scipy.sparse.csr, which scipy now warns about.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    pickle.load(handle, encoding="latin1")  # as PyG's read_planetoid_data
+        except Exception as error:
+            raise RawFileError(
+                path,
+                f"Planetoid's ind.{prefix}.{part} ("
+                + ("one test node id per line" if part == "test.index" else "a pickled matrix")
+                + f"), but reading it failed: {type(error).__name__}: {error}",
+            ) from error
+
+
 def _load_planetoid(info: DatasetInfo, directory: Path):
     from torch_geometric.io import read_planetoid_data
 
     raw_dir = directory / "Planetoid" / info.name / "raw"
-    return _cached(
-        _processed_path("Planetoid", info.name, "data.pt"),
-        lambda: read_planetoid_data(str(raw_dir), info.name.lower()),
-    )
+    prefix = info.name.lower()
+
+    def build():
+        _check_planetoid_files(raw_dir, prefix)
+        try:
+            return read_planetoid_data(str(raw_dir), prefix)
+        except (IndexError, RuntimeError, ValueError) as error:
+            raise RawFileError(
+                raw_dir,
+                f"the 8 Planetoid files ind.{prefix}.* of one dataset, but they do not fit "
+                f"together ({type(error).__name__}: {error}); one of them is from another "
+                "dataset or was cut short",
+            ) from error
+
+    return cached("planetoid", info.name, [directory / f for f in info.files], build)
 
 
 def _load_mat(info: DatasetInfo, directory: Path):
-    """DeepWalk/node2vec ``.mat`` graphs: ``network`` (adjacency), ``group`` (multi-hot labels)."""
+    """DeepWalk/node2vec ``.mat`` graphs: ``network`` (adjacency, weights kept), ``group``
+    (multi-hot labels)."""
+    from .io import read_mat
 
-    def build():
-        import scipy.io as sio
-        from torch_geometric.data import Data
-
-        mat = sio.loadmat(str(directory / info.files[0]))
-        adjacency, groups = mat["network"].tocoo(), mat["group"]
-        edge_index = torch.stack(
-            [
-                torch.from_numpy(adjacency.row.astype("int64")),
-                torch.from_numpy(adjacency.col.astype("int64")),
-            ]
-        )
-        y = torch.from_numpy(groups.toarray() if hasattr(groups, "toarray") else groups).float()
-        return Data(edge_index=edge_index, y=(y > 0).float(), num_nodes=adjacency.shape[0])
-
-    return _cached(_processed_path("mat", info.name, "data.pt"), build)
+    path = directory / info.files[0]
+    return cached("mat", info.name, [path], lambda: read_mat(path))
 
 
 def _tu_files(name: str) -> tuple[str, ...]:
@@ -169,31 +191,95 @@ def _tu_files(name: str) -> tuple[str, ...]:
     )
 
 
+class TUGraphs(InMemoryDataset):
+    """The graphs of a TU folder, read by PyG's ``read_tu_data`` and held in memory; PyG's
+    ``TUDataset`` without its on-disk ``processed/`` folder (graphseq never writes next to raw
+    files). ``use_node_attr``/``use_edge_attr`` select the continuous attributes as PyG's do."""
+
+    def __init__(self, name, data, slices, sizes, *, use_node_attr=False, use_edge_attr=False):
+        super().__init__(None)
+        self.name, self.sizes = name, sizes
+        data = data.clone()
+        if data.x is not None and not use_node_attr:
+            data.x = data.x[:, sizes["num_node_attributes"] :]
+        if data.edge_attr is not None and not use_edge_attr:
+            data.edge_attr = data.edge_attr[:, sizes["num_edge_attributes"] :]
+        self._data, self.slices = data, slices
+
+    @property
+    def num_node_labels(self) -> int:
+        return self.sizes["num_node_labels"]
+
+    @property
+    def num_node_attributes(self) -> int:
+        return self.sizes["num_node_attributes"]
+
+    def __repr__(self) -> str:
+        return f"{self.name}({len(self)})"
+
+
+def find_tu_folder(name: str, root=None) -> tuple[Path, str] | None:
+    """``(folder, prefix)`` of a TU dataset called ``name`` in the data directories (or at the
+    path ``name``): the folder holds ``<prefix>_A.txt`` and ``<prefix>_graph_indicator.txt``."""
+    candidates = []
+    path = Path(name).expanduser()
+    if path.is_dir():
+        candidates += [path / "raw", path]
+    for _, directory in data_search_dirs(root):
+        candidates += [directory / "TUDataset" / name / "raw", directory / name / "raw"]
+        candidates.append(directory / name)
+    for folder in candidates:
+        if not folder.is_dir():
+            continue
+        prefixes = [p.name[: -len("_A.txt")] for p in folder.glob("*_A.txt")]
+        prefix = (
+            path.name if path.name in prefixes else (prefixes[0] if len(prefixes) == 1 else None)
+        )
+        if prefix and (folder / f"{prefix}_graph_indicator.txt").is_file():
+            return folder, prefix
+    return None
+
+
+def _read_tu(folder: Path, prefix: str):
+    from torch_geometric.io import read_tu_data
+
+    files = sorted(folder.glob(f"{prefix}_*.txt"))
+
+    def build():
+        try:
+            return read_tu_data(str(folder), prefix)
+        except (ValueError, RuntimeError, IndexError) as error:
+            raise RawFileError(
+                folder,
+                f"the TU files {prefix}_*.txt (one row of integers or numbers per line), but "
+                f"they could not be read together ({type(error).__name__}: {error}); one of "
+                "them may be cut short or from another dataset",
+            ) from error
+
+    return cached("tu", f"{prefix}@{folder.parent.name}", files, build)
+
+
 def _load_tu(
     info: DatasetInfo,
-    directory: Path,
+    directory: Path | None,
     node_attributes: bool = False,
     degree_features: bool = False,
+    folder: Path | None = None,
+    prefix: str | None = None,
 ):
     import torch_geometric.transforms as T
-    from torch_geometric.datasets import TUDataset
     from torch_geometric.utils import degree
 
-    source = directory / "TUDataset" / info.name / "raw"
-    if node_attributes and not (source / f"{info.name}_node_attributes.txt").is_file():
+    folder = folder or directory / "TUDataset" / info.name / "raw"
+    prefix = prefix or info.name
+    if node_attributes and not (folder / f"{prefix}_node_attributes.txt").is_file():
         raise ValueError(
-            f"{info.name} has no continuous node attributes ({info.name}_node_attributes.txt "
-            f"is not in {source}); ENZYMES and PROTEINS have them. Leave node_attributes=False."
+            f"{info.name} has no continuous node attributes ({prefix}_node_attributes.txt "
+            f"is not in {folder}); ENZYMES and PROTEINS have them. Leave node_attributes=False."
         )
-    # PyG writes processed/ next to raw/, so it gets its own copy of the raw files in the cache.
-    root = _processed_path("TUDataset")
-    target = root / info.name / "raw"
-    target.mkdir(parents=True, exist_ok=True)
-    for file in source.iterdir():
-        if file.is_file() and not (target / file.name).is_file():
-            shutil.copy2(file, target / file.name)
-    # The processed file holds the attributes either way; use_node_attr only selects columns.
-    dataset = TUDataset(str(root), info.name, use_node_attr=node_attributes)
+    data, slices, sizes = _read_tu(folder, prefix)
+    # The processed data holds the attributes either way; use_node_attr only selects columns.
+    dataset = TUGraphs(info.name, data, slices, sizes, use_node_attr=node_attributes)
     if dataset.num_node_features == 0 or degree_features:
         # No node features (IMDB-*): one-hot degree, as in Xu et al. 2019 / Errica et al. 2020.
         # Asked for, it is appended to the node labels: GCN's degree-normalized aggregation
@@ -332,17 +418,15 @@ def dataset_names() -> list[str]:
     return [info.name for info in _DATASETS.values()]
 
 
-def _info(name: str) -> DatasetInfo:
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a dataset name (str), got {type(name).__name__}.")
-    info = _DATASETS.get(name.lower())
-    if info is None:
-        close = difflib.get_close_matches(name.lower(), list(_DATASETS), n=1)
-        hint = f" Did you mean '{_DATASETS[close[0]].name}'?" if close else ""
-        raise ValueError(
-            f"unknown dataset '{name}'.{hint} Known datasets: {', '.join(dataset_names())}."
-        )
-    return info
+def _unknown(name: str, root) -> ValueError:
+    close = difflib.get_close_matches(name.lower(), list(_DATASETS), n=1)
+    hint = f" Did you mean '{_DATASETS[close[0]].name}'?" if close else ""
+    searched = ", ".join(str(d) for _, d in data_search_dirs(root))
+    return ValueError(
+        f"unknown dataset '{name}'.{hint} Known datasets: {', '.join(dataset_names())}; or a TU "
+        f"folder name in a data directory ({searched}), or a path to an edge list, .mat file or "
+        "TU folder."
+    )
 
 
 def _not_found(info: DatasetInfo, root) -> DatasetNotFoundError:
@@ -362,8 +446,37 @@ def _not_found(info: DatasetInfo, root) -> DatasetNotFoundError:
     return DatasetNotFoundError("\n".join(lines))
 
 
+def _is_path(name) -> bool:
+    if isinstance(name, Path):
+        return True
+    return os.sep in name or name.startswith((".", "~")) or Path(name).suffix.lower() in (
+        ".mat", ".gz", ".bz2", ".xz", *EDGELIST_SUFFIXES,
+    )  # fmt: skip
+
+
+def _load_path(path: Path, **options):
+    """A user's graph file (edge list, ``.mat``) or TU folder, processed through the cache."""
+    from .io import load_graph
+
+    path = path.expanduser()
+    if path.is_dir():
+        found = find_tu_folder(str(path))
+        if found is None:
+            raise ValueError(
+                f"{path} is a folder but holds no TU dataset (<NAME>_A.txt and "
+                "<NAME>_graph_indicator.txt); pass an edge-list or .mat file, or a TU folder."
+            )
+        folder, prefix = found
+        info = DatasetInfo(prefix, "graph", "multiclass", (), f"TU folder {folder}", _load_tu)
+        return info, _load_tu(info, None, folder=folder, prefix=prefix, **options)
+    if not path.is_file():
+        raise DatasetNotFoundError(f"no file or folder at {path}.")
+    info = DatasetInfo(path.name, "node", "unknown", (), f"graph file {path}", _load_path)
+    return info, cached("file", path.name, [path], lambda: load_graph(path, **options), options)
+
+
 def load_dataset(
-    name: str,
+    name: str | os.PathLike,
     root: str | os.PathLike | None = None,
     *,
     normalize_features: bool = False,
@@ -372,10 +485,12 @@ def load_dataset(
     degree_features: bool = False,
     **options,
 ):
-    """Load a dataset by name (case-insensitive; see `dataset_names`).
+    """Load a dataset by name or path (see the module docstring).
 
     Args:
-        name: e.g. ``"Cora"``, ``"BlogCatalog"``, ``"MUTAG"``, ``"KarateClub"``, ``"Synthetic"``.
+        name: a registered name (``"Cora"``, ``"BlogCatalog"``, ``"MUTAG"``, ``"KarateClub"``,
+            ``"Synthetic"``, ...; case-insensitive), the folder name of any TU dataset in a data
+            directory, or a path (edge list, ``.mat``, TU folder).
         root: a data directory to search first (then ``$GRAPHSEQ_DATA``, then the user cache).
         normalize_features: divide each node's features by their sum (Kipf & Welling's
             preprocessing); node datasets only.
@@ -388,35 +503,53 @@ def load_dataset(
             (``max_degree + 1`` columns, the maximum over the dataset) to its features, after
             the labels and attributes. Datasets without node features (IMDB-*) always get it,
             alone.
-        **options: only for ``"Synthetic"``: the arguments of `make_community_graph`.
+        **options: for ``"Synthetic"``, the arguments of `make_community_graph`; for a graph
+            file, the reader's (`graphseq.io.read_edgelist`: ``directed``, ``weighted``,
+            ``delimiter``, ``header``; `graphseq.io.read_mat`: ``network_key``, ``group_key``).
 
     Returns:
         ``torch_geometric.data.Data`` for node datasets (``x [N, F]`` or None, ``edge_index [2, E]``,
-        ``y [N]`` class ids or ``[N, L]`` multi-hot floats for multi-label sets, and masks where the
-        dataset defines a split); a PyG ``TUDataset`` for graph datasets.
+        ``edge_weight`` when weighted, ``y [N]`` class ids or ``[N, L]`` multi-hot floats for
+        multi-label sets, masks where the dataset defines a split, ``node_ids`` when a file's ids
+        are not ``0 .. N-1``); a `TUGraphs` dataset for graph datasets.
 
     Raises:
-        ValueError: unknown name (the message lists the known ones).
+        ValueError: unknown name (the message lists the known ones); RawFileError: a raw file
+        that cannot be read (the message names it).
         DatasetNotFoundError: raw files missing; the message lists the files and directories.
     """
-    info = _info(name)
-    if options and info.name != "Synthetic":
-        raise TypeError(f"unexpected options for {info.name}: {sorted(options)}")
-    directory = info.find(root)
-    if directory is None:
-        raise _not_found(info, root)
-    if node_attributes:
-        if info.kind != "graph":
-            raise ValueError("node_attributes applies to graph (TU) datasets only.")
-        options = {**options, "node_attributes": True}
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"name must be a dataset name or a path, got {type(name).__name__}.")
+    graph_options = {"node_attributes": True} if node_attributes else {}
     if degree_features:
-        if info.kind != "graph":
+        graph_options["degree_features"] = True
+    info = _DATASETS.get(str(name).lower())
+    if info is None and isinstance(name, str) and not _is_path(name):
+        found = find_tu_folder(name, root)
+        if found is None:
+            raise _unknown(name, root)
+        folder, prefix = found
+        info = DatasetInfo(name, "graph", "multiclass", (), f"TU folder {folder}", _load_tu)
+        result = _load_tu(info, None, folder=folder, prefix=prefix, **graph_options, **options)
+    elif info is None:
+        if graph_options and Path(name).expanduser().is_file():
             raise ValueError(
-                "degree_features applies to graph (TU) datasets only; for a node dataset use "
-                "torch_geometric.transforms.OneHotDegree on the loaded Data."
+                "node_attributes/degree_features apply to graph (TU) datasets only; for a node "
+                "graph use torch_geometric.transforms.OneHotDegree on the loaded Data."
             )
-        options = {**options, "degree_features": True}
-    result = info.loader(info, directory, **options)
+        info, result = _load_path(Path(name), **graph_options, **options)
+    else:
+        if options and info.name != "Synthetic":
+            raise TypeError(f"unexpected options for {info.name}: {sorted(options)}")
+        directory = info.find(root)
+        if directory is None:
+            raise _not_found(info, root)
+        if graph_options and info.kind != "graph":
+            raise ValueError(
+                "node_attributes/degree_features apply to graph (TU) datasets only; for a node "
+                "dataset use torch_geometric.transforms.OneHotDegree on the loaded Data."
+            )
+        result = info.loader(info, directory, **graph_options, **options)
     if info.kind == "node":
         result = result.clone()
         if normalize_features and result.x is not None:
@@ -428,8 +561,27 @@ def load_dataset(
     return result
 
 
+def is_graph_collection(data) -> bool:
+    """Whether ``data`` is a dataset of many graphs (graph classification), not one graph."""
+    from torch_geometric.data import Data
+
+    return not isinstance(data, Data)
+
+
+def discovered_tu_folders(root=None) -> list[tuple[str, Path]]:
+    """``(name, folder)`` of every TU dataset found in the data directories but not registered."""
+    found = {}
+    for _, directory in data_search_dirs(root):
+        for indicator in sorted((directory / "TUDataset").glob("*/raw/*_graph_indicator.txt")):
+            name = indicator.parent.parent.name
+            if name.lower() not in _DATASETS and name not in found:
+                found[name] = indicator.parent
+    return sorted(found.items())
+
+
 def dataset_table(root=None) -> list[dict]:
-    """One row per dataset: name, kind, task, description, available locally, and where."""
+    """One row per dataset (registered, then TU folders found in the data directories): name,
+    kind, task, description, available locally, and where."""
     rows = []
     for info in _DATASETS.values():
         directory = info.find(root)
@@ -442,6 +594,17 @@ def dataset_table(root=None) -> list[dict]:
                 "description": info.description,
                 "available": directory is not None,
                 "where": where,
+            }
+        )
+    for name, folder in discovered_tu_folders(root):
+        rows.append(
+            {
+                "name": name,
+                "kind": "graph",
+                "task": "multiclass",
+                "description": "TU folder found in a data directory",
+                "available": True,
+                "where": str(folder),
             }
         )
     return rows

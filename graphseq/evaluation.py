@@ -24,7 +24,7 @@ import torch
 from .train.metrics import f1_scores, multilabel_f1_scores
 from .validation import check_int
 
-__all__ = ["linear_probe", "probe_split", "top_k_predictions"]
+__all__ = ["linear_probe", "probe_split", "top_k_f1", "top_k_predictions"]
 
 DEFAULT_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -73,6 +73,16 @@ def top_k_predictions(probabilities: np.ndarray, k: np.ndarray) -> np.ndarray:
     rows = np.arange(probabilities.shape[0])[:, None]
     rank[rows, order] = np.arange(probabilities.shape[1])[None, :]
     return rank < np.asarray(k)[:, None]
+
+
+def top_k_f1(scores, target) -> tuple[float, float]:
+    """``(micro_f1, macro_f1)`` of multi-label ``scores [n, L]`` (logits or probabilities)
+    under the DeepWalk protocol: each node predicts its ``k`` highest-scored labels, ``k`` = the
+    number of labels it truly has."""
+    scores = torch.as_tensor(scores).detach().cpu().double().numpy()
+    truth = (torch.as_tensor(target).detach().cpu() > 0).numpy()
+    pred = top_k_predictions(scores, truth.sum(1))
+    return multilabel_f1_scores(torch.from_numpy(pred), torch.from_numpy(truth))
 
 
 def _fit_predict(x_train, y_train, x_test, y_test, multilabel, C, solver, max_iter, n_jobs):

@@ -81,7 +81,10 @@ class CSRGraph:
 
     @classmethod
     def from_data(cls, data, *, direction: str = "out") -> CSRGraph:
-        """Build from a ``torch_geometric.data.Data`` (uses ``edge_weight`` if present)."""
+        """Build from a ``torch_geometric.data.Data``: its ``edge_weight`` (or a one-column
+        ``edge_attr``, see `graphseq.io.edge_weights`) and its ``node_ids`` are kept."""
+        from .io import edge_weights
+
         edge_index = getattr(data, "edge_index", None)
         if edge_index is None:
             raise ValueError(
@@ -90,7 +93,7 @@ class CSRGraph:
         return cls.from_edge_index(
             edge_index,
             data.num_nodes,
-            getattr(data, "edge_weight", None),
+            edge_weights(data),
             direction=direction,
             node_ids=getattr(data, "node_ids", None),
         )

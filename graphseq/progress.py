@@ -15,8 +15,17 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 
-__all__ = ["LINE_AFTER", "LINE_EVERY", "progress_bar", "progress_mode", "show_progress"]
+__all__ = [
+    "LINE_AFTER",
+    "LINE_EVERY",
+    "note",
+    "progress_bar",
+    "progress_mode",
+    "show_progress",
+    "stage",
+]
 
 LINE_AFTER = 2.0
 """Seconds after which a finished step is worth a line in a piped log."""
@@ -106,3 +115,19 @@ def progress_bar(
     return tqdm(
         total=total, desc=desc, unit=unit, initial=initial, leave=leave, disable=mode == "off"
     )
+
+
+def note(text: str, progress: bool | None = None) -> None:
+    """Write ``text`` as one line on stderr, unless ``progress`` is False."""
+    if progress_mode(progress) != "off":
+        print(text, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stage(description: str, progress: bool | None = None):
+    """A step without a count (t-SNE, a file read): a line when it starts and one when it ends,
+    with its seconds, unless ``progress`` is False."""
+    note(f"{description} ...", progress)
+    start = time.perf_counter()
+    yield
+    note(f"{description}: done in {time.perf_counter() - start:.1f} s", progress)

@@ -6,8 +6,9 @@ train-lm`` and the scripts in ``benchmarks/`` all read these, so a table and the
 reproduces it cannot drift apart; change a setting with ``dataclasses.replace(recipe, ...)``.
 
 Node-classification recipes train on a dataset's given split (``train_mask``/``val_mask``/
-``test_mask``) for one ``seed`` and return ``{"test_acc": fraction, "epoch_time": seconds per
-training epoch, "epochs": epochs run}``.
+``test_mask``) for one ``seed`` and return ``{"test_acc", "test_micro_f1", "test_macro_f1":
+fractions, "epoch_time": seconds per training epoch, "epochs": epochs run}``; on multi-label data
+the F1 scores follow the DeepWalk protocol (each test node predicts as many labels as it has).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "GraphSAGERecipe",
     "WalkRNNRecipe",
     "normalized_features",
+    "num_classes",
 ]
 
 
@@ -43,10 +45,16 @@ def normalized_features(data, identity_if_missing: bool = True):
             torch.arange(data.num_nodes).repeat(2, 1),
             torch.ones(data.num_nodes),
             (data.num_nodes, data.num_nodes),
+            check_invariants=False,
         ).coalesce()
     x = data.x if data.x.is_sparse else data.x.to_sparse()
     data.x = row_normalize(x)
     return data
+
+
+def num_classes(data) -> int:
+    """Output channels a node classifier of ``data`` needs: classes, or labels (multi-label)."""
+    return data.y.size(1) if data.y.dim() == 2 else int(data.y.max()) + 1
 
 
 def _fit(model, task, optimizer, patience: int, max_epochs: int, seed: int):
@@ -73,11 +81,24 @@ class _TrainedRecipe:
 
     def fit(self, data, seed: int, max_epochs: int = 200) -> dict:
         trainer = self.train(data, seed, max_epochs)
-        return {
-            "test_acc": trainer.test()["test_acc"],
+        metrics = trainer.test()
+        result = {
+            "test_acc": metrics["test_acc"],
+            "test_micro_f1": metrics["test_micro_f1"],
+            "test_macro_f1": metrics["test_macro_f1"],
             "epoch_time": trainer.epoch_time_,
             "epochs": trainer.epoch_,
         }
+        task = trainer.task
+        if getattr(task, "multilabel", False):
+            # Multi-label: the DeepWalk protocol's top-k rule, as linear_probe scores embeddings.
+            from .evaluation import top_k_f1
+
+            nodes = task.splits["test"]
+            with torch.no_grad():
+                logits = task.logits(trainer.model.eval(), "test")[nodes]
+            result["test_micro_f1"], result["test_macro_f1"] = top_k_f1(logits, task.y[nodes])
+        return result
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ class GCNRecipe(_TrainedRecipe):
 
         data = normalized_features(data)
         seed_everything(seed)
-        classes = int(data.y.max()) + 1
+        classes = num_classes(data)
         model = GCN(
             data.num_features, self.hidden_channels, classes, dropout=self.dropout, cached=True
         )
@@ -145,7 +166,7 @@ class GraphSAGERecipe(_TrainedRecipe):
         model = GraphSAGE(
             data.num_features,
             self.hidden_channels,
-            int(data.y.max()) + 1,
+            num_classes(data),
             aggr=self.aggr,
             dropout=self.dropout,
             aggr_channels=self.aggr_channels,
@@ -191,7 +212,9 @@ class DeepWalkRecipe:
             C=self.probe_c,
         )
         return {
-            "test_acc": result["accuracy"],
+            "test_acc": result.get("accuracy"),
+            "test_micro_f1": result["micro_f1"],
+            "test_macro_f1": result["macro_f1"],
             "epoch_time": time.perf_counter() - start,
             "epochs": 1,
         }
@@ -223,7 +246,7 @@ class WalkRNNRecipe(_TrainedRecipe):
         seed_everything(seed)
         model = WalkRNN(
             data.num_features if use_features else None,
-            int(data.y.max()) + 1,
+            num_classes(data),
             self.hidden_channels,
             num_nodes=data.num_nodes,
             dropout=self.dropout,

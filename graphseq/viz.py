@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .progress import stage
+
 __all__ = ["METHODS", "embedding_html", "plot_embeddings", "plot_history", "project_2d"]
 
 METHODS = ("tsne", "pca", "umap")
@@ -49,12 +51,19 @@ def _as_numpy(embeddings) -> np.ndarray:
     return array
 
 
-def project_2d(embeddings, method: str = "tsne", seed: int = 0, perplexity: float = 30.0):
+def project_2d(
+    embeddings,
+    method: str = "tsne",
+    seed: int = 0,
+    perplexity: float = 30.0,
+    progress: bool | None = None,
+):
     """Reduce ``embeddings [N, D]`` to ``[N, 2]`` (a NumPy array).
 
     ``"tsne"`` and ``"pca"`` use scikit-learn; ``"umap"`` needs the optional ``umap-learn``
     package (``pip install "graphseq[umap]"``). Embeddings that are already 2-D are returned as
-    they are. The same ``seed`` gives the same layout.
+    they are. The same ``seed`` gives the same layout. t-SNE and UMAP take up to a minute on a few
+    thousand points: a line says when they start and end (``progress=False``: silent).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}.")
@@ -73,7 +82,10 @@ def project_2d(embeddings, method: str = "tsne", seed: int = 0, perplexity: floa
         perplexity = min(perplexity, max(2.0, (array.shape[0] - 1) / 3))
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
         # On small inputs threads cost more than they give (20x slower on a busy 2-core machine).
-        with threadpool_limits(1 if array.shape[0] < 2000 else None):
+        with (
+            threadpool_limits(1 if array.shape[0] < 2000 else None),
+            stage(f"t-SNE of {array.shape[0]} embeddings", progress),
+        ):
             return tsne.fit_transform(array)
     try:
         import umap
@@ -82,7 +94,18 @@ def project_2d(embeddings, method: str = "tsne", seed: int = 0, perplexity: floa
             "method='umap' needs the optional umap-learn package: pip install umap-learn "
             "(or use method='tsne' or 'pca')."
         ) from error
-    return umap.UMAP(n_components=2, random_state=seed).fit_transform(array)
+    with stage(f"UMAP of {array.shape[0]} embeddings", progress):
+        return umap.UMAP(n_components=2, random_state=seed).fit_transform(array)
+
+
+def _node_names(node_ids, num_nodes: int) -> list[str]:
+    """The text of every node's id: its original id, else its row number."""
+    if node_ids is None:
+        return [str(i) for i in range(num_nodes)]
+    ids = node_ids.tolist() if isinstance(node_ids, torch.Tensor) else list(node_ids)
+    if len(ids) != num_nodes:
+        raise ValueError(f"node_ids has {len(ids)} entries for {num_nodes} embeddings.")
+    return [str(i) for i in ids]
 
 
 def _labels_for_colour(labels, num_nodes: int, label_index: int | None) -> np.ndarray | None:
@@ -129,10 +152,12 @@ def plot_embeddings(
     class_names: Sequence[str] | None = None,
     label_index: int | None = None,
     show_ids: bool | None = None,
+    node_ids=None,
     seed: int = 0,
     title: str | None = None,
     ax=None,
     point_size: float | None = None,
+    progress: bool | None = None,
 ):
     """Scatter plot of embeddings projected to 2-D, coloured by class.
 
@@ -143,14 +168,17 @@ def plot_embeddings(
         method: ``"tsne"``, ``"pca"`` or ``"umap"`` (see `project_2d`).
         class_names: names for the legend, indexed by class id.
         show_ids: write node ids beside the points; default only for graphs of <= 60 nodes.
+        node_ids: the original id of every row (e.g. ``data.node_ids`` or a DeepWalk's
+            ``node_ids_``), written instead of the row numbers.
         seed: seeds the layout.
         ax: draw into this matplotlib axis instead of a new figure.
 
     Returns:
         the matplotlib ``Figure``.
     """
-    points = project_2d(embeddings, method, seed)
+    points = project_2d(embeddings, method, seed, progress=progress)
     num_nodes = points.shape[0]
+    id_texts = _node_names(node_ids, num_nodes)
     colours = _labels_for_colour(labels, num_nodes, label_index)
     plt = _pyplot()
     if ax is None:
@@ -178,8 +206,8 @@ def plot_embeddings(
     if show_ids is None:
         show_ids = num_nodes <= 60
     if show_ids:
-        for node, (x, y) in enumerate(points):
-            ax.annotate(str(node), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        for text, (x, y) in zip(id_texts, points, strict=True):
+            ax.annotate(text, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_title(
         title or f"{method.upper() if method != 'tsne' else 't-SNE'} of {num_nodes} embeddings"
     )
@@ -197,17 +225,20 @@ def embedding_html(
     *,
     class_names: Sequence[str] | None = None,
     label_index: int | None = None,
+    node_ids=None,
     seed: int = 0,
     title: str = "graphseq embeddings",
     size: int = 720,
+    progress: bool | None = None,
 ) -> str:
     """Write an interactive scatter as one self-contained HTML file and return its path.
 
     Each point is an SVG circle whose tooltip (shown on hover by the browser itself) gives the
     node id and its label; the file references nothing outside itself.
     """
-    points = project_2d(embeddings, method, seed)
+    points = project_2d(embeddings, method, seed, progress=progress)
     colours = _labels_for_colour(labels, points.shape[0], label_index)
+    node_names = _node_names(node_ids, points.shape[0])
     low, high = points.min(0), points.max(0)
     scale = (size - 40) / np.maximum(high - low, 1e-12)
     xy = (points - low) * scale + 20
@@ -224,7 +255,7 @@ def embedding_html(
     for node, (x, y) in enumerate(xy):
         c = colours[node] if colours is not None else 0
         r, g, b, _ = palette(index[c] % palette.N)
-        tip = f"node {node}" + (f": {names[c]}" if colours is not None else "")
+        tip = f"node {node_names[node]}" + (f": {names[c]}" if colours is not None else "")
         circles.append(
             f'<circle cx="{x:.1f}" cy="{size - y:.1f}" r="4" '
             f'fill="rgb({int(255 * r)},{int(255 * g)},{int(255 * b)})">'

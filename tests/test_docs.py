@@ -1,4 +1,4 @@
-"""The Python snippets in the documentation run, page by page, so the guides cannot rot."""
+"""The Python snippets of the README and the documentation run, page by page, so they cannot rot."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = sorted(p for p in DOCS.rglob("*.md") if "api" not in p.parts)
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = [ROOT / "README.md", *sorted(p for p in DOCS.rglob("*.md") if "api" not in p.parts)]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
@@ -16,7 +17,7 @@ def test_pages_have_snippets():
     assert sum(len(FENCE.findall(p.read_text())) for p in PAGES) >= 10
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
 def test_snippets_run(page, data_root, tmp_path, monkeypatch):
     snippets = FENCE.findall(page.read_text())
     if not snippets:
@@ -29,7 +30,7 @@ def test_snippets_run(page, data_root, tmp_path, monkeypatch):
             exec(compile(code, f"{page.name}[snippet {number}]", "exec"), namespace)
         except Exception as error:  # name the page and snippet, then fail with the cause
             raise AssertionError(
-                f"{page.relative_to(DOCS)}, snippet {number} failed: {error!r}"
+                f"{page.relative_to(ROOT)}, snippet {number} failed: {error!r}"
             ) from error
     import matplotlib.pyplot as plt
 

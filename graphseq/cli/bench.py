@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from ..datasets import DatasetNotFoundError, load_dataset
-from ..progress import show_progress
+from ..validation import check_int
 
 __all__ = [
     "BENCH_MODELS",
@@ -107,6 +107,19 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def _with_split(data, seed: int, train_fraction: float):
+    """``data`` with its own split, or a seeded random one (``train_fraction`` trains, 10%
+    validates, the rest tests) for a graph that comes without masks."""
+    if getattr(data, "train_mask", None) is not None:
+        return data
+    from ..train.task import random_splits
+
+    data = data.clone()
+    for name, mask in random_splits(data.num_nodes, train_fraction, 0.1, seed=seed).items():
+        setattr(data, f"{name}_mask", mask)
+    return data
+
+
 def run_benchmark(
     dataset: str = "Cora",
     models: list[str] | tuple[str, ...] = ("gcn",),
@@ -114,40 +127,55 @@ def run_benchmark(
     root=None,
     epochs: int = 200,
     progress: bool | None = None,
-    log=print,
+    *,
+    fallback: str | None = None,
+    train_fraction: float = 0.5,
+    **load_options,
 ) -> dict:
     """Run every model for seeds ``0 .. seeds-1`` and return the results as a dict.
 
-    When ``dataset`` is not available offline, says so in one line (through ``log``) and runs
-    on Karate Club instead.
+    ``dataset`` is anything `graphseq.load_dataset` reads (a name or a path) with node labels,
+    single-label (scored by test accuracy) or multi-label (micro-F1 under the DeepWalk
+    protocol's top-k rule). A dataset without a split gets a seeded random one per seed
+    (``train_fraction`` trains, 10% validates, the rest tests). When ``dataset`` is not
+    available and ``fallback`` names another, that one runs instead (with a line saying so);
+    otherwise `DatasetNotFoundError`. Each finished seed is reported in a line (bar on a
+    terminal) unless ``progress`` is False.
     """
+    from ..datasets import is_graph_collection
+    from ..progress import note, progress_bar
+
     unknown = [m for m in models if m not in BENCH_MODELS]
     if unknown:
         raise ValueError(
             f"unknown model(s) {unknown}; available: {', '.join(sorted(BENCH_MODELS))}."
         )
-    if seeds < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}.")
+    seeds = check_int("seeds", seeds)
     requested = dataset
     try:
-        data = load_dataset(dataset, root)
+        data = load_dataset(dataset, root, **load_options)
     except DatasetNotFoundError:
-        log(
-            f"{dataset} is not available offline (see `graphseq datasets`); running on KarateClub instead."
-        )
-        dataset = "KarateClub"
-        data = load_dataset(dataset)
-    if getattr(data, "train_mask", None) is None or data.y is None or data.y.dim() != 1:
+        if fallback is None:
+            raise
+        note(f"{dataset} is not available offline; running on {fallback} instead.")
+        dataset, data = fallback, load_dataset(fallback)
+    if is_graph_collection(data):
         raise ValueError(
-            f"{dataset} has no single-label train/val/test split; graphseq bench needs one "
-            "(Cora, CiteSeer, PubMed, KarateClub)."
+            f"{dataset} is a graph-classification dataset ({len(data)} graphs); graphseq bench "
+            "classifies the nodes of one graph. For graph classification use "
+            "benchmarks/graph_classification.py or graphseq.cross_validate."
         )
-    from tqdm.auto import tqdm
-
-    show = show_progress(progress)
+    if getattr(data, "y", None) is None:
+        raise ValueError(f"{dataset} has no node labels (data.y); graphseq bench needs them.")
+    multilabel = data.y.dim() == 2
+    name = Path(str(dataset)).name
     results = {
-        "dataset": dataset,
-        "requested_dataset": requested,
+        "dataset": name,
+        "requested_dataset": str(requested),
+        "metric": "micro_f1" if multilabel else "accuracy",
+        "split": "given"
+        if getattr(data, "train_mask", None) is not None
+        else (f"random per seed: {train_fraction:g} train, 0.1 validation, the rest test"),
         "seeds": list(range(seeds)),
         "models": {},
         "environment": {
@@ -156,35 +184,47 @@ def run_benchmark(
             "python": platform.python_version(),
             "machine": platform.machine(),
             "threads": torch.get_num_threads(),
+            "load_average": list(os.getloadavg()),
         },
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    for name in models:
-        entry = BENCH_MODELS[name]
+    key = "test_micro_f1" if multilabel else "test_acc"
+    for model in models:
+        entry = BENCH_MODELS[model]
         runs = []
-        for seed in tqdm(range(seeds), desc=name, disable=not show, leave=False):
-            runs.append(entry.run(data, seed, max_epochs=epochs))
-        accuracies = [100.0 * r["test_acc"] for r in runs]
-        mean, std = _mean_std(accuracies)
+        bar = progress_bar(seeds, desc=model, unit="seed", progress=progress)
+        for seed in range(seeds):
+            start = time.perf_counter()
+            runs.append(entry.run(_with_split(data, seed, train_fraction), seed, max_epochs=epochs))
+            bar.update(1)
+            note(
+                f"bench {name} {model} seed {seed}: {key[5:]} {100 * runs[-1][key]:.1f}% "
+                f"({time.perf_counter() - start:.1f} s)",
+                progress,
+            )
+        bar.close()
+        scores = [100.0 * r[key] for r in runs]
+        mean, std = _mean_std(scores)
         times = [r["epoch_time"] for r in runs if r.get("epoch_time") is not None]
-        results["models"][name] = {
+        results["models"][model] = {
             "description": entry.description,
-            "test_acc": accuracies,
+            key: scores,  # test_acc, or test_micro_f1 for multi-label data; in %
             "mean": mean,
             "std": std,
             "epoch_time_ms": 1000 * statistics.fmean(times) if times else None,
             "epochs": [r.get("epochs") for r in runs],
-            "published": entry.published.get(dataset),
-            "source": entry.source,
+            "published": entry.published.get(name),
+            "source": entry.source if name in entry.published else "",
         }
     return results
 
 
 def format_markdown(results: dict) -> str:
     """The results as a Markdown table."""
+    metric = "test micro-F1 %, top-k" if results.get("metric") == "micro_f1" else "test accuracy %"
     lines = [
         f"### Node classification on {results['dataset']} "
-        f"({len(results['seeds'])} seeds, test accuracy %)",
+        f"({len(results['seeds'])} seeds, {metric})",
         "",
         "| model | graphseq (mean ± std) | published | time / epoch (ms) | source |",
         "|---|---|---|---|---|",
@@ -198,10 +238,13 @@ def format_markdown(results: dict) -> str:
         )
     env = results["environment"]
     command = f"`{results['command']}` — " if results.get("command") else ""
+    split = f" Split: {results['split']}." if results.get("split", "given") != "given" else ""
+    load = env.get("load_average")
+    load_text = f", load average {load[0]:.1f}" if load else ""
     lines += [
         "",
         f"{command}graphseq {env['graphseq']}, torch {env['torch']}, Python {env['python']}, "
-        f"{env['threads']} threads, {results['date']}.",
+        f"{env['threads']} threads{load_text}, {results['date']}.{split}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -210,7 +253,24 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="node-classification benchmark with published numbers beside ours"
     )
-    parser.add_argument("--dataset", default="Cora", help="dataset name (default: Cora)")
+    parser.add_argument(
+        "--dataset",
+        default="Cora",
+        help="a dataset name or a path to a graph file with node labels (default: Cora)",
+    )
+    parser.add_argument(
+        "--fallback",
+        nargs="?",
+        const="KarateClub",
+        help="if --dataset is not available, run on this one instead (default: KarateClub); "
+        "without it a missing dataset is an error",
+    )
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=0.5,
+        help="for a dataset without a split: the fraction of nodes that trains (default 0.5)",
+    )
     parser.add_argument(
         "--models",
         default="gcn",
@@ -235,6 +295,8 @@ def run(args) -> int:
         root=args.root,
         epochs=args.epochs,
         progress=False if args.quiet else None,
+        fallback=args.fallback,
+        train_fraction=args.train_fraction,
     )
     results["command"] = "graphseq " + " ".join(sys.argv[1:]) if sys.argv[1:] else "graphseq bench"
     table = format_markdown(results)

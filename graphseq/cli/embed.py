@@ -1,15 +1,19 @@
-"""``graphseq embed deepwalk|node2vec``: learn node embeddings of a dataset and save them.
+"""``graphseq embed deepwalk|node2vec``: learn node embeddings of any graph and save them.
 
     graphseq embed deepwalk --dataset BlogCatalog --workers 2 --out blogcatalog.emb
     graphseq embed node2vec --dataset Cora --p 0.25 --q 4 --out cora.npy
+    graphseq embed deepwalk --edgelist soc-Slashdot0902.txt.gz --directed --out slashdot.emb
+    graphseq embed node2vec --mat my_graph.mat --out my_graph.emb
 
-The output format follows the file suffix (``.npy``, ``.pt``, anything else word2vec text);
-see `graphseq.models.embedding_io`.
+The output format follows the file suffix (``.emb``/``.txt``/``.w2v``/``.vec`` word2vec text
+keyed by the graph's original node ids, ``.npy``, ``.pt``); see `graphseq.models.embedding_io`.
 """
 
 from __future__ import annotations
 
-__all__ = ["register", "run"]
+from .common import CommandError
+
+__all__ = ["load_source", "register", "run"]
 
 METHODS = ("deepwalk", "node2vec")
 
@@ -19,7 +23,17 @@ def register(subparsers) -> None:
         "embed", help="DeepWalk / node2vec embeddings of a dataset, saved to a file"
     )
     parser.add_argument("method", choices=METHODS, help="deepwalk or node2vec")
-    parser.add_argument("--dataset", required=True, help="dataset name (see `graphseq datasets`)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a dataset name (see `graphseq datasets`) or a path")
+    source.add_argument("--edgelist", help="an edge-list file (.txt/.tsv/.csv, optionally .gz)")
+    source.add_argument("--mat", help="a MATLAB .mat graph ('network' adjacency)")
+    parser.add_argument("--directed", action="store_true", help="--edgelist: keep directions")
+    parser.add_argument(
+        "--weighted",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="--edgelist: read the third column as weights (auto: when there is one)",
+    )
     parser.add_argument("--root", help="data directory to search first (else $GRAPHSEQ_DATA)")
     parser.add_argument("--out", required=True, help="output file (.emb/.txt word2vec, .npy, .pt)")
     parser.add_argument("--format", choices=("word2vec", "npy", "pt"), help="override the suffix")
@@ -75,21 +89,38 @@ def build_model(args):
     return Node2Vec(p=args.p, q=args.q, **options)
 
 
-def run(args) -> int:
-    from ..datasets import load_dataset
-    from ..models import save_embeddings
+def load_source(args):
+    """The graph the arguments name, with a clear error for a collection of graphs."""
+    from ..datasets import is_graph_collection, load_dataset
+    from ..io import read_edgelist, read_mat
 
+    if args.edgelist:
+        weighted = {"auto": None, "yes": True, "no": False}[args.weighted]
+        return read_edgelist(
+            args.edgelist, directed=args.directed, weighted=weighted
+        ), args.edgelist
+    if args.mat:
+        return read_mat(args.mat), args.mat
     data = load_dataset(args.dataset, args.root)
-    if not hasattr(data, "edge_index"):
-        raise ValueError(
-            f"{args.dataset} is a graph-classification dataset (many graphs); "
-            "embed works on one graph (e.g. Cora, BlogCatalog, KarateClub)."
+    if is_graph_collection(data):
+        raise CommandError(
+            f"{args.dataset} is a graph-classification dataset ({len(data)} graphs); embed "
+            "learns the nodes of one graph: give a node dataset (e.g. Cora, BlogCatalog), "
+            "--edgelist FILE or --mat FILE."
         )
+    return data, args.dataset
+
+
+def run(args) -> int:
+    from ..models.embedding_io import format_of
+
+    format_of(args.out, args.format)  # a bad --out fails before any work is done
+    data, name = load_source(args)
     model = build_model(args).fit(data)
-    save_embeddings(model.embeddings_, args.out, format=args.format)
+    model.save_embeddings(args.out, format=args.format)
     num, dim = model.embeddings_.shape
     print(
-        f"{args.method}: {num} nodes x {dim} dimensions from {model.num_walks_} walks "
+        f"{args.method}: {num} nodes x {dim} dimensions of {name} from {model.num_walks_} walks "
         f"(walks {model.walk_seconds_:.1f} s, skip-gram {model.train_seconds_:.1f} s, "
         f"{int(model.trained_mask_.sum())} nodes learned) -> {args.out}"
     )

@@ -18,7 +18,12 @@ def register(subparsers) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--embeddings", help="embedding file (.emb word2vec text, .npy or .pt)")
     source.add_argument("--model", help="train on the fly: deepwalk or gcn (its hidden layer)")
-    parser.add_argument("--dataset", required=True, help="dataset whose labels colour the points")
+    parser.add_argument(
+        "--dataset", required=True, help="dataset (name or path) whose labels colour the points"
+    )
+    parser.add_argument(
+        "--class-names", help="comma-separated names of the classes 0, 1, ... for the legend"
+    )
     parser.add_argument("--root", help="data directory to search first")
     parser.add_argument("--method", default="tsne", help="tsne (default), pca or umap")
     parser.add_argument("--label-index", type=int, help="for multi-label data: label to colour by")
@@ -65,24 +70,39 @@ def embeddings_of(args, data):
 
 
 def run(args) -> int:
-    from ..datasets import load_dataset
+    from ..datasets import is_graph_collection, load_dataset
     from ..viz import METHODS, embedding_html, plot_embeddings
 
     if args.method not in METHODS:
         raise CommandError(f"unknown method {args.method!r}; choose one of {', '.join(METHODS)}.")
+    if args.method == "umap":
+        try:
+            import umap  # noqa: F401
+        except ImportError as error:
+            raise CommandError(
+                "--method umap needs the optional umap-learn package: pip install umap-learn "
+                "(or use --method tsne or pca)."
+            ) from error
     out = Path(args.out)
     if out.suffix.lower() not in FIGURE_SUFFIXES:
         raise CommandError(f"--out must end in .png, .svg, .pdf or .html, got {out.name!r}.")
     if args.embeddings and not Path(args.embeddings).is_file():
         raise CommandError(f"no embeddings file at {args.embeddings}.")
     data = load_dataset(args.dataset, args.root)
-    if not hasattr(data, "num_nodes") or not hasattr(data, "edge_index"):
+    if is_graph_collection(data):
         raise CommandError(
-            f"{args.dataset} is a graph-classification dataset; viz needs node labels."
+            f"{args.dataset} is a graph-classification dataset ({len(data)} graphs); viz plots "
+            "the nodes of one graph."
         )
     embeddings, what = embeddings_of(args, data)
-    title = args.title or f"{what}, {args.dataset}"
-    options = {"label_index": args.label_index, "seed": args.seed}
+    method = {"tsne": "t-SNE", "pca": "PCA", "umap": "UMAP"}[args.method]
+    title = args.title or f"{what}: {method} of {Path(args.dataset).name}"
+    options = {
+        "label_index": args.label_index,
+        "seed": args.seed,
+        "node_ids": getattr(data, "node_ids", None),
+        "class_names": args.class_names.split(",") if args.class_names else None,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".html":
         embedding_html(embeddings, out, data.y, args.method, title=title, **options)

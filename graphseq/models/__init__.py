@@ -2,7 +2,7 @@
 
 from .char_rnn import CharRNN
 from .deepwalk import DeepWalk, Node2Vec
-from .embedding_io import load_embeddings, save_embeddings
+from .embedding_io import load_embeddings, load_keyed_vectors, save_embeddings
 from .gcn import GCN
 from .graph_classifier import GraphClassifier, StructureAgnosticBaseline
 from .graphsage import GraphSAGE
@@ -20,5 +20,6 @@ __all__ = [
     "StructureAgnosticBaseline",
     "WalkRNN",
     "load_embeddings",
+    "load_keyed_vectors",
     "save_embeddings",
 ]

@@ -16,13 +16,17 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..graph import as_csr
-from ..progress import show_progress
+from ..progress import progress_bar
 from ..validation import check_choice, check_int, check_number
 from ..walks import check_bias, iter_random_walks
-from .embedding_io import save_embeddings
+from .embedding_io import save_embeddings, to_keyed_vectors
 from .skipgram import SkipGramSettings, train_skipgram
 
 __all__ = ["DeepWalk", "Node2Vec"]
+
+
+def _as_list(ids) -> list:
+    return ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
 
 
 class DeepWalk(BaseEstimator):
@@ -55,9 +59,12 @@ class DeepWalk(BaseEstimator):
         progress: tqdm bars for walking and training (default: only on a terminal).
 
     Attributes (after `fit`):
-        embeddings_: ``FloatTensor [num_nodes, dimensions]``; row ``i`` is node ``i``. A node
+        embeddings_: ``FloatTensor [num_nodes, dimensions]``; row ``i`` is the node
+            ``node_ids_[i]`` (node ``i`` when the graph's ids are ``0 .. N-1``). A node
             that occurs in no walk of 2 or more nodes (an isolated node; with directed graphs,
             a node no walk reaches that has no out-edges) has a zero row.
+        node_ids_: the original id of every row (``LongTensor`` or a list): a networkx graph's
+            nodes, an edge list's ids (`graphseq.io`), or ``arange(num_nodes)``.
         trained_mask_: ``BoolTensor [num_nodes]``: rows that were learned.
         walk_seconds_, train_seconds_, fit_seconds_: where the time went.
         corpus_: ``"file"`` or ``"memory"``, how gensim was fed.
@@ -147,7 +154,6 @@ class DeepWalk(BaseEstimator):
             y: ignored (scikit-learn compatibility).
         """
         import numpy as np
-        from tqdm.auto import tqdm
 
         settings = self._validate()
         p = check_bias("p", self.p, "the return parameter")
@@ -158,19 +164,19 @@ class DeepWalk(BaseEstimator):
             seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
         walk_seed, order_seed, model_seed = np.random.SeedSequence(seed).generate_state(3)
         settings = SkipGramSettings(**{**settings.__dict__, "seed": int(model_seed) >> 1})
-        show = show_progress(self.progress)
         start = time.perf_counter()
-        walks = torch.cat(
-            list(
-                tqdm(
-                    iter_random_walks(
-                        graph, self.walk_length, self.walks_per_node, p=p, q=q,
-                        seed=int(walk_seed), dead_end=self.dead_end,
-                    ),
-                    desc="random walks (chunks)", disable=not show, leave=False,
-                )
-            )
-        )  # fmt: skip
+        total = self.walks_per_node * graph.num_nodes
+        bar = progress_bar(total, desc="random walks", unit="walk", progress=self.progress)
+        chunks = []
+        for chunk in iter_random_walks(
+            graph, self.walk_length, self.walks_per_node, p=p, q=q, seed=int(walk_seed),
+            dead_end=self.dead_end,
+        ):  # fmt: skip
+            chunks.append(chunk)
+            bar.update(chunk.size(0))
+        bar.close()
+        walks = torch.cat(chunks)
+        del chunks
         if self.shuffle_walks:
             generator = torch.Generator().manual_seed(int(order_seed) >> 1)
             walks = walks[torch.randperm(walks.size(0), generator=generator)]
@@ -182,9 +188,13 @@ class DeepWalk(BaseEstimator):
             settings,
             corpus=self.corpus,
             expected_tokens=walks.numel(),
-            progress=show,
+            progress=self.progress,
         )
         self.embeddings_ = embeddings
+        ids = graph.node_ids
+        if ids is not None and not isinstance(ids, torch.Tensor):
+            ids = torch.tensor(ids) if all(isinstance(i, int) for i in ids) else list(ids)
+        self.node_ids_ = torch.arange(graph.num_nodes) if ids is None else ids
         self.trained_mask_ = trained
         self.corpus_ = info["corpus"]
         self.train_seconds_ = info["train_seconds"]
@@ -205,7 +215,8 @@ class DeepWalk(BaseEstimator):
         return self.embeddings_
 
     def transform(self, nodes=None) -> torch.Tensor:
-        """Embeddings of ``nodes`` (``LongTensor [k]``; all nodes when None)."""
+        """Embeddings of the rows ``nodes`` (``LongTensor [k]`` of positions ``0 .. N-1``; all
+        nodes when None). To look nodes up by their original ids, use `lookup`."""
         self._check_fitted()
         if nodes is None:
             return self.embeddings_
@@ -217,14 +228,34 @@ class DeepWalk(BaseEstimator):
             )
         return self.embeddings_[nodes]
 
+    def lookup(self, ids) -> torch.Tensor:
+        """``[len(ids), d]``: the embeddings of the nodes whose original ids are ``ids``
+        (``node_ids_``: the ids of the graph that was fitted, e.g. a networkx graph's or an edge
+        list's, which need not be ``0 .. N-1``)."""
+        self._check_fitted()
+        index = {str(node): row for row, node in enumerate(_as_list(self.node_ids_))}
+        missing = [i for i in ids if str(i) not in index]
+        if missing:
+            raise KeyError(
+                f"node id(s) {missing[:5]} are not in the fitted graph ({len(index)} nodes, e.g. "
+                f"{_as_list(self.node_ids_)[:3]})."
+            )
+        return self.embeddings_[torch.tensor([index[str(i)] for i in ids], dtype=torch.long)]
+
+    def to_keyed_vectors(self):
+        """The embeddings as gensim ``KeyedVectors`` keyed by ``str(original id)``."""
+        self._check_fitted()
+        return to_keyed_vectors(self.embeddings_, self.node_ids_)
+
     def fit_transform(self, data, y=None) -> torch.Tensor:
         """``fit(data)`` then the embeddings of every node."""
         return self.fit(data).embeddings_
 
-    def save_embeddings(self, path, format: str | None = None) -> None:
-        """Save ``embeddings_`` (word2vec text, ``.npy`` or ``.pt``; see `save_embeddings`)."""
+    def save_embeddings(self, path, format: str | None = None):
+        """Save ``embeddings_`` keyed by the original node ids (word2vec text, ``.npy`` or
+        ``.pt``; see `graphseq.models.save_embeddings`); returns the path."""
         self._check_fitted()
-        save_embeddings(self.embeddings_, path, format=format)
+        return save_embeddings(self.embeddings_, path, format=format, node_ids=self.node_ids_)
 
 
 class Node2Vec(DeepWalk):

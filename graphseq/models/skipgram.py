@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..progress import progress_bar
+
 __all__ = ["SkipGramSettings", "train_skipgram", "write_walk_corpus"]
 
 # Token slots per block when writing the corpus file (bounds the temporary byte arrays).
@@ -122,23 +124,40 @@ def write_walk_corpus(walk_chunks: Iterable[torch.Tensor], path, num_nodes: int)
     return {"counts": counts, "tokens": tokens, "walks": lines}
 
 
-class _EpochProgress:
-    """gensim callback that advances a tqdm bar once per epoch."""
+class _GensimProgress(logging.Handler):
+    """Turns gensim's progress log records into a progress bar (or lines, when piped): its
+    ``EPOCH i - PROGRESS: at p% ..., w words/s`` reports (every second) move the bar, its
+    ``EPOCH i: training on ... words/s`` records end an epoch with a line."""
 
-    def __init__(self, bar):
-        self.bar = bar
+    def __init__(self, bar, epochs: int):
+        super().__init__(logging.INFO)
+        self.bar, self.epochs, self.position = bar, epochs, 0
 
-    def on_epoch_begin(self, model):
-        pass
+    def emit(self, record) -> None:
+        message = record.msg if isinstance(record.msg, str) else ""
+        args = record.args if isinstance(record.args, tuple) else ()
+        # gensim numbers epochs from 0.
+        if message.startswith("EPOCH %i - PROGRESS") and len(args) >= 3:
+            epoch, percent, words_per_second = args[:3]
+            self._move(int(100 * epoch + percent))
+            self.bar.set_postfix_str(
+                f"epoch {epoch + 1}/{self.epochs}, {words_per_second:,.0f} words/s"
+            )
+        elif message.startswith("EPOCH %i: training on") and len(args) >= 5:
+            epoch, raw, _, seconds, words_per_second = args[:5]
+            self._move(100 * (epoch + 1))
+            self.bar.set_postfix_str(
+                f"epoch {epoch + 1}/{self.epochs}, {words_per_second:,.0f} words/s"
+            )
+            self.bar.write(
+                f"skip-gram epoch {epoch + 1}/{self.epochs}: {raw:,} words in {seconds:.1f} s "
+                f"({words_per_second:,.0f} words/s)"
+            )
 
-    def on_epoch_end(self, model):
-        self.bar.update(1)
-
-    def on_train_begin(self, model):
-        pass
-
-    def on_train_end(self, model):
-        pass
+    def _move(self, position: int) -> None:
+        if position > self.position:
+            self.bar.update(position - self.position)
+            self.position = position
 
 
 def _gensim_model(settings: SkipGramSettings):
@@ -166,7 +185,7 @@ def train_skipgram(
     settings: SkipGramSettings,
     corpus: str = "auto",
     expected_tokens: int | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
     workdir=None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """Train skip-gram on walks; return ``(embeddings, trained, info)``.
@@ -178,7 +197,8 @@ def train_skipgram(
         corpus: ``"memory"``, ``"file"`` or ``"auto"`` (file when ``expected_tokens`` is at
             least `CORPUS_FILE_MIN_TOKENS`).
         expected_tokens: walk tokens expected (for ``"auto"``).
-        progress: show a tqdm bar over epochs.
+        progress: a bar over the epochs (in % of each, with gensim's words/s) and a line per
+            epoch, as `graphseq.progress` decides (None: a bar on a terminal, lines when piped).
         workdir: directory for the temporary corpus file (default: the system's temp dir).
 
     Returns:
@@ -189,8 +209,6 @@ def train_skipgram(
     """
     import time
 
-    from tqdm.auto import tqdm
-
     if corpus not in ("auto", "memory", "file"):
         raise ValueError(f"corpus must be 'auto', 'memory' or 'file', got {corpus!r}.")
     if corpus == "auto":
@@ -198,8 +216,10 @@ def train_skipgram(
         large = (expected_tokens or 0) >= CORPUS_FILE_MIN_TOKENS
         corpus = "file" if large else "memory"
     model = _gensim_model(settings)
-    bar = tqdm(total=settings.epochs, desc="skip-gram epochs", disable=not progress, leave=False)
-    callbacks = [_EpochProgress(bar)]
+    bar = progress_bar(100 * settings.epochs, desc="skip-gram", unit="%", progress=progress)
+    listener = _GensimProgress(bar, settings.epochs)
+    gensim_log = logging.getLogger("gensim.models.word2vec")
+    level = gensim_log.level
     path = None
     try:
         if corpus == "file":
@@ -239,17 +259,19 @@ def train_skipgram(
             corpus_count=walks,
         )
         start = time.perf_counter()
+        if progress is not False:
+            gensim_log.addHandler(listener)
+            gensim_log.setLevel(logging.INFO)
         if corpus == "file":
             model.train(
-                corpus_file=path, total_words=tokens, total_examples=walks,
-                epochs=settings.epochs, callbacks=callbacks,
-            )  # fmt: skip
-        else:
-            model.train(
-                sentences, total_examples=walks, epochs=settings.epochs, callbacks=callbacks
+                corpus_file=path, total_words=tokens, total_examples=walks, epochs=settings.epochs
             )
+        else:
+            model.train(sentences, total_examples=walks, epochs=settings.epochs)
         train_seconds = time.perf_counter() - start
     finally:
+        gensim_log.removeHandler(listener)
+        gensim_log.setLevel(level)
         bar.close()
         if path is not None:
             os.unlink(path)

@@ -83,10 +83,21 @@ class SparseDenseProduct(torch.autograd.Function):
         return None, None, out.index_add_(0, matrix.col_indices(), contributions)
 
 
+def _check_dtype(dense: torch.Tensor) -> None:
+    """torch's CPU sparse-CSR kernels exist for float32 and float64 only: say so clearly."""
+    if dense.device.type == "cpu" and dense.dtype not in (torch.float32, torch.float64):
+        raise TypeError(
+            f"graphseq's sparse graph products need float32 or float64 on the CPU, got "
+            f"{dense.dtype} (torch has no {str(dense.dtype).removeprefix('torch.')} sparse CSR "
+            "kernel there); run the model in float32 (model.float()) or float64."
+        )
+
+
 def sparse_dense_product(
     matrix: torch.Tensor, dense: torch.Tensor, matrix_t: torch.Tensor | None = None
 ) -> torch.Tensor:
     """``matrix @ dense`` with a fast backward; see `SparseDenseProduct`."""
+    _check_dtype(dense)
     if matrix.layout != torch.sparse_csr:
         matrix = matrix.coalesce().to_sparse_csr() if matrix.is_sparse else matrix.to_sparse_csr()
     if not dense.requires_grad:

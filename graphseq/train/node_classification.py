@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..io import edge_weights
 from ..validation import check_edge_index, check_features, check_labels
 from .metrics import classification_metrics
 from .task import Task, resolve_splits
@@ -36,7 +37,8 @@ class NodeClassificationTask(Task):
 
     Args:
         data: PyG ``Data`` with ``x`` (dense or sparse ``[N, F]``, may be None if ``forward`` does
-            not use it), ``edge_index [2, E]`` (and ``edge_weight [E]`` if weighted), ``y``
+            not use it), ``edge_index [2, E]`` (and ``edge_weight [E]``, or a one-column
+            ``edge_attr``, if weighted), ``y``
             (``[N]`` class ids, or ``[N, L]`` 0/1 for multi-label).
         splits: split name -> bool mask or node ids; default the data's
             ``train_mask``/``val_mask``/``test_mask``. ``"train"`` is required.
@@ -63,7 +65,7 @@ class NodeClassificationTask(Task):
         forward: Callable | None = None,
     ):
         num_nodes = data.num_nodes
-        edge_weight = getattr(data, "edge_weight", None)
+        edge_weight = edge_weights(data)
         check_edge_index(data.edge_index, num_nodes, edge_weight, name="data.edge_index")
         if train_edge_index is not None:
             check_edge_index(train_edge_index, num_nodes, name="train_edge_index")

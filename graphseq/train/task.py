@@ -27,7 +27,7 @@ import torch
 
 from ..validation import check_node_index
 
-__all__ = ["SPLITS", "Task", "resolve_splits"]
+__all__ = ["SPLITS", "Task", "random_splits", "resolve_splits"]
 
 SPLITS = ("train", "val", "test")
 """The split names tasks know; ``"train"`` is the one every supervised task needs."""
@@ -60,6 +60,30 @@ def resolve_splits(
         str(name): check_node_index(index, num_items, f"splits[{name!r}]", what[:-1])
         for name, index in splits.items()
     }
+
+
+def random_splits(
+    num_items: int, train: float = 0.5, val: float = 0.1, *, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """Seeded random ``{"train", "val", "test"}`` bool masks ``[num_items]``: the first
+    ``train`` fraction of a permutation trains, the next ``val`` fraction validates, the rest
+    tests (for a graph that comes without a split)."""
+    from ..validation import check_fraction, check_int
+
+    num_items = check_int("num_items", num_items, minimum=3)
+    train, val = check_fraction("train", train), check_fraction("val", val)
+    if train + val >= 1.0:
+        raise ValueError(f"train + val must leave a test part: got {train} + {val}.")
+    order = torch.randperm(num_items, generator=torch.Generator().manual_seed(int(seed)))
+    ends = (max(1, int(train * num_items)), max(2, int((train + val) * num_items)))
+    masks = {}
+    for name, part in zip(
+        SPLITS, (order[: ends[0]], order[ends[0] : ends[1]], order[ends[1] :]), strict=True
+    ):
+        mask = torch.zeros(num_items, dtype=torch.bool)
+        mask[part] = True
+        masks[name] = mask
+    return masks
 
 
 class Task:
