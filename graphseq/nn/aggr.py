@@ -28,8 +28,8 @@ aggregates to 0. The aggregators:
   and returns the state after the last *padded* step (so it depends on the largest degree in the
   graph, and an isolated node gets the LSTM's response to zeros); ``padded=True`` does exactly
   that, with neighbours in edge order as PyG does, for bit-equality with PyG;
-* `PyGAggregator`: any ``torch_geometric.nn.aggr.Aggregation`` (median, softmax, ...) over the
-  gathered neighbour features.
+* any ``torch_geometric.nn.aggr.Aggregation`` (median, softmax, ...) over the gathered neighbour
+  features, read through `PyGAggregator`.
 """
 
 from __future__ import annotations
@@ -318,17 +318,21 @@ class LSTMAggregator(NeighborAggregator):
         return f"{self.in_channels}, {self.hidden_channels}, padded={self.padded}"
 
 
-class PyGAggregator(NeighborAggregator):
-    """Any PyG aggregation (``torch_geometric.nn.aggr``) as a GraphSAGE aggregator: the
-    neighbours' features are gathered per edge and reduced by ``aggregation(x_j, index)``."""
+class PyGAggregator:
+    """Any PyG aggregation (``torch_geometric.nn.aggr``) used as a GraphSAGE aggregator: the
+    neighbours' features are gathered per edge and reduced by ``aggregation(x_j, index)``.
 
-    def __init__(self, aggregation: nn.Module, out_channels: int | None = None):
-        super().__init__()
+    Not a module itself: `SAGEConv` holds the PyG module as ``aggr_module`` (so the parameter
+    names are PyG's) and reads it through this adapter."""
+
+    linear = False
+    includes_root = False
+
+    def __init__(self, aggregation: nn.Module):
         self.aggregation = aggregation
-        self._out_channels = out_channels
 
     def output_channels(self, in_channels: int) -> int:
-        return self._out_channels or in_channels
+        return in_channels
 
     def prepare(self, edge_index, num_src, num_dst, dtype, keep_transpose):
         order = torch.sort(edge_index[1], stable=True).indices
@@ -348,16 +352,12 @@ class PyGAggregator(NeighborAggregator):
         return self.aggregation(flat, index, dim_size=n)
 
 
-def resolve_aggregator(
-    aggr, in_channels: int, aggr_channels: int | None = None
-) -> NeighborAggregator:
-    """The aggregator module for a name of `AGGREGATORS` (``"pool"`` as ``"max"``), a
-    `NeighborAggregator` (as is) or a PyG ``Aggregation`` (wrapped in `PyGAggregator`).
-    ``aggr_channels`` is the LSTM's hidden size (default ``in_channels``)."""
-    if isinstance(aggr, NeighborAggregator):
-        return aggr
+def resolve_aggregator(aggr, in_channels: int, aggr_channels: int | None = None) -> nn.Module:
+    """The aggregator module for a name of `AGGREGATORS` (``"pool"`` as ``"max"``), or ``aggr``
+    itself when it is a module (a `NeighborAggregator`, or a PyG ``Aggregation``, read through
+    `PyGAggregator`). ``aggr_channels`` is the LSTM's hidden size (default ``in_channels``)."""
     if isinstance(aggr, nn.Module):
-        return PyGAggregator(aggr)
+        return aggr
     check_choice("aggr", aggr, AGGREGATORS)
     if aggr == "lstm":
         return LSTMAggregator(in_channels, aggr_channels or in_channels)

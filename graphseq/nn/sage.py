@@ -40,7 +40,7 @@ from torch import nn
 from torch_geometric.nn.dense.linear import Linear, is_uninitialized_parameter
 
 from ..validation import check_channels, check_edge_index, check_int
-from .aggr import AGGREGATORS, NeighborAggregator, resolve_aggregator
+from .aggr import AGGREGATORS, NeighborAggregator, PyGAggregator, resolve_aggregator
 from .functional import sparse_dense_product, transpose_csr
 from .gcn import adjacency_to_edge_index
 
@@ -138,17 +138,21 @@ class SAGEConv(nn.Module):
             aggregated = aggr_channels or in_src
         if aggr == "lstm" and in_src == -1:
             raise ValueError("the 'lstm' aggregator needs in_channels (it has no lazy mode).")
-        self.aggr_module: NeighborAggregator = resolve_aggregator(
-            aggr, aggregated, aggr_channels or aggregated
-        )
+        self.aggr_module = resolve_aggregator(aggr, aggregated, aggr_channels or aggregated)
         self.aggr = aggr if isinstance(aggr, str) else type(aggr).__name__
-        self.root_weight = root_weight and not self.aggr_module.includes_root
+        self.root_weight = root_weight and not self.aggregator.includes_root
         if project:
             self.lin = Linear(in_src, aggregated, bias=True)
-        out = self.aggr_module.output_channels(aggregated) if aggregated != -1 else -1
+        out = self.aggregator.output_channels(aggregated) if aggregated != -1 else -1
         self.lin_l = Linear(out, out_channels, bias=bias)
         self.lin_r = Linear(in_dst, out_channels, bias=False) if self.root_weight else None
         self._cache = None
+
+    @property
+    def aggregator(self):
+        """``aggr_module`` with graphseq's two code paths (a PyG aggregation is adapted)."""
+        module = self.aggr_module
+        return module if isinstance(module, NeighborAggregator) else PyGAggregator(module)
 
     def reset_parameters(self) -> None:
         if self.project:
@@ -225,7 +229,7 @@ class SAGEConv(nn.Module):
                 f"edge_index has target {int(edge_index[1].max())} but there are {num_dst} target "
                 "nodes; pass size=(num_sources, num_targets)."
             )
-        prepared = self.aggr_module.prepare(edge_index, num_src, num_dst, dtype, self.cached)
+        prepared = self.aggregator.prepare(edge_index, num_src, num_dst, dtype, self.cached)
         if self.cached:
             self._cache = ((num_src, num_dst), prepared)
         return prepared
@@ -241,7 +245,7 @@ class SAGEConv(nn.Module):
         else:
             num_dst = num_src
         prepared = self._prepared(edge_index, num_src, num_dst, self.lin_l.weight.dtype)
-        aggregator = self.aggr_module
+        aggregator = self.aggregator
         same = x_dst is x_src
         if aggregator.linear and not self.project:
             # agg(h_u) W^T = agg(h_u W^T): transform first, aggregate the narrow result; one
@@ -277,7 +281,7 @@ class SAGEConv(nn.Module):
                 return h[n : n + n * f].view(n, f, h.size(1))
             return h[block.neighbors]
 
-        aggregator = self.aggr_module
+        aggregator = self.aggregator
         sparse = x.layout != torch.strided
         if aggregator.linear and not self.project and sparse:
             # Sparse rows (bag-of-words): transform first (the aggregation is linear), so the
