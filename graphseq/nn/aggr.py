@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
 
 from ..graph import CSRGraph
 from ..validation import check_choice, check_int
@@ -296,13 +295,38 @@ class LSTMAggregator(NeighborAggregator):
         packing, num_dst = prepared
         out = x_src.new_zeros(max(packing.graph.num_nodes, num_dst), self.hidden_channels)
         if packing.nodes.numel():
-            data = x_src.index_select(0, packing.gather_index(self.training))  # [E, F]
-            # Padding every node to the largest degree is what exhausts memory on large graphs,
-            # so the packed sequence goes straight to the fused LSTM (the same computation as
-            # SequenceEncoder(padded, lengths), see the tests).
-            _, (h_n, _) = self.lstm.rnn(PackedSequence(data, packing.batch_sizes))
-            out = out.index_copy(0, packing.nodes, h_n[-1])
+            h_n = self._packed_lstm(x_src, packing)
+            out = out.index_copy(0, packing.nodes, h_n)
         return out[:num_dst]
+
+    def _packed_lstm(self, x_src: torch.Tensor, packing: _Packing) -> torch.Tensor:
+        """The LSTM's last state for every node with neighbours, ``[B, H]`` in packing order.
+
+        The same computation as the fused ``nn.LSTM`` on the packed neighbour sequences (see the
+        tests), with one saving: the input transform ``W_ih x_u + b`` is linear, so it is applied
+        once per *node* (``[N, F] x [F, 4H]``) and gathered per edge, instead of once per edge
+        (``[E, F] x [F, 4H]``, E/N times the work: 4x on Cora, where it was most of the cost).
+        The recurrence then runs step by step over the packed batch, which shrinks as the
+        lower-degree nodes finish (padding to the largest degree is what exhausts memory on
+        large graphs; none is used).
+        """
+        rnn = self.lstm.rnn
+        gates_x = torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, x_src, rnn.weight_ih_l0.t())
+        gates_x = gates_x.index_select(0, packing.gather_index(self.training))  # [E, 4H]
+        weight_hh = rnn.weight_hh_l0.t()
+        sizes = packing.batch_sizes.tolist()
+        h = c = x_src.new_zeros(sizes[0], self.hidden_channels)
+        finished = []
+        # One split, not a slice per step: a slice's backward fills a zero [E, 4H] gradient.
+        for step, (size, step_gates) in enumerate(zip(sizes, gates_x.split(sizes), strict=True)):
+            gates = step_gates + h[:size] @ weight_hh
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c[:size] + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            following = sizes[step + 1] if step + 1 < len(sizes) else 0
+            if following < size:  # the nodes of degree step + 1 read their last neighbour
+                finished.append(h[following:size])
+        return torch.cat(finished[::-1])
 
     def block(self, neighbours, mask, root):
         if self.padded:
