@@ -5,6 +5,7 @@ from .cross_validation import CrossValidationResult, FoldResult, cross_validate,
 from .early_stopping import EarlyStopping
 from .graph_classification import GraphClassificationTask
 from .language_model import LanguageModelTask
+from .link_prediction import LinkPredictionTask
 from .metrics import accuracy, classification_metrics, f1_scores, multilabel_f1_scores
 from .node_classification import NodeClassificationTask
 from .sampled_node_classification import SampledNodeClassificationTask
@@ -20,6 +21,7 @@ __all__ = [
     "FoldResult",
     "GraphClassificationTask",
     "LanguageModelTask",
+    "LinkPredictionTask",
     "NodeClassificationTask",
     "SampledNodeClassificationTask",
     "SequenceClassificationTask",
