@@ -209,8 +209,8 @@ def test_cli_embed_rejects_p_q_for_deepwalk(tmp_path, capsys):
 
 # ------------------------------------------------------------------------ bench and real data
 def test_bench_registers_deepwalk_with_published_numbers():
-    from graphseq.cli.bench import BENCH_MODELS
     from graphseq.cli import build_parser
+    from graphseq.cli.bench import BENCH_MODELS
 
     entry = BENCH_MODELS["deepwalk"]
     assert entry.published == {"Cora": 67.2, "CiteSeer": 43.2, "PubMed": 65.3}
