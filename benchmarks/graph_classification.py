@@ -39,8 +39,12 @@ from pathlib import Path
 
 import common
 import graph_classification_results as result_files
-import tomllib
 import torch
+
+try:
+    import tomllib  # Python >= 3.11
+except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+    import tomli as tomllib
 
 from graphseq import load_dataset
 from graphseq.models import GraphClassifier, StructureAgnosticBaseline
@@ -183,25 +187,17 @@ def model_builder(row: str, config: dict, in_channels: int, num_classes: int):
     """A function building a fresh model of ``row`` (called once per fold and run)."""
     options, model = ROWS[row][1], config["model"]
     if options.get("baseline"):
-        return lambda: StructureAgnosticBaseline(
-            in_channels,
-            num_classes,
-            model["hidden_channels"],
-            model["dropout"],
-            batch_norm=options["batch_norm"],
-        )
+        width, dropout, norm = model["hidden_channels"], model["dropout"], options["batch_norm"]
+        return lambda: StructureAgnosticBaseline(in_channels, num_classes, width, dropout, norm)
     readout = options["readout"]
     if readout == "lstm":  # called where the named readout would be built: the same weights
         readout = functools.partial(
             LSTMReadout, hidden_channels=model["hidden_channels"], **config["lstm_readout"]
         )
     keywords = {**model, "readout_norm": model["readout_norm"] or options.get("readout_norm")}
+    ordering = options.get("ordering")  # given: "auto" would not see a factory's LSTM
     return lambda: GraphClassifier(
-        in_channels,
-        num_classes,
-        **keywords,
-        readout=readout,
-        ordering=options.get("ordering"),
+        in_channels, num_classes, **keywords, readout=readout, ordering=ordering
     )
 
 
