@@ -28,6 +28,7 @@ End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk prot
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import statistics
 import sys
 import tempfile
@@ -92,6 +93,15 @@ def _pecanpy_kernel_seconds(graph, walks_per_node: int, steps: int, seed: int, r
     return _best(times[1:])
 
 
+def _installed_version(name: str, module) -> str:
+    """The installed distribution's version (PecanPy has no ``__version__``), else the
+    module's own, else "unknown" (never a guess)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return getattr(module, "__version__", "unknown")
+
+
 def _micro_f1(embeddings, labels, splits: int) -> dict:
     from graphseq.evaluation import linear_probe
 
@@ -117,7 +127,7 @@ def main(argv=None) -> int:
         argv,
         gensim=gensim.__version__,
         numba=numba.__version__,
-        pecanpy=getattr(pecanpy, "__version__", "2.0.9"),
+        pecanpy=_installed_version("pecanpy", pecanpy),
     )
     numba.set_num_threads(args.threads)
     data = load_dataset("BlogCatalog", args.root)
