@@ -1,12 +1,17 @@
 """DeepWalk on BlogCatalog with the paper's settings, scored with the DeepWalk protocol.
 
-Walks: 80 per node, 40 nodes long; skip-gram: window 10, 128 dimensions, hierarchical softmax.
+Walks: 80 per node, 40 nodes long; skip-gram: window 10, 128 dimensions, hierarchical softmax
+(the defaults of `graphseq.recipes.DeepWalkRecipe`).
 Probe: one-vs-rest logistic regression (C=1, liblinear) on 10%..90% of the nodes, 10 random
 splits, top-k prediction (k = the node's true number of labels), micro/macro-F1 on the rest --
 the protocol of DeepWalk's example_graphs/scoring.py. The published row is phanein/deepwalk's
 README table.
 
-    GRAPHSEQ_DATA=../shared/data python benchmarks/blogcatalog_deepwalk.py --workers 2
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/blogcatalog_deepwalk.py \
+        --negative 5 --sample 1e-3 --epochs 5 --workers 2 --probe-jobs 2 --tag gensim_defaults
+
+(phanein/deepwalk's effective settings; without the first three flags: the paper's one
+hierarchical-softmax pass, ``--tag paper``.)
 
 Writes benchmarks/results/blogcatalog_deepwalk[_TAG].json and .md (and the embeddings to
 --embeddings-out if given).
@@ -15,32 +20,32 @@ Writes benchmarks/results/blogcatalog_deepwalk[_TAG].json and .md (and the embed
 from __future__ import annotations
 
 import argparse
-import json
-import platform
+import sys
 import time
-from pathlib import Path
 
-import torch
+import common
+import gensim
 
-import graphseq
 from graphseq import load_dataset
 from graphseq.evaluation import linear_probe
 from graphseq.models import DeepWalk, load_embeddings, save_embeddings
+from graphseq.recipes import DeepWalkRecipe
 
 PUBLISHED = {  # phanein/deepwalk README, % labelled nodes 10..90
     "micro_f1": [35.86, 38.51, 39.96, 40.76, 41.51, 41.85, 42.27, 42.35, 42.40],
     "macro_f1": [21.08, 23.98, 25.71, 26.73, 27.68, 28.28, 28.88, 28.70, 28.21],
 }
 SOURCE = "phanein/deepwalk README (80 walks, length 40, window 10, dim 128)"
+RECIPE = DeepWalkRecipe()
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", help="data directory (default: $GRAPHSEQ_DATA)")
-    parser.add_argument("--walks-per-node", type=int, default=80)
-    parser.add_argument("--walk-length", type=int, default=40)
-    parser.add_argument("--window-size", type=int, default=10)
-    parser.add_argument("--dimensions", type=int, default=128)
+    parser.add_argument("--walks-per-node", type=int, default=RECIPE.walks_per_node)
+    parser.add_argument("--walk-length", type=int, default=RECIPE.walk_length)
+    parser.add_argument("--window-size", type=int, default=RECIPE.window_size)
+    parser.add_argument("--dimensions", type=int, default=RECIPE.dimensions)
     parser.add_argument("--epochs", type=int, default=1, help="skip-gram passes (paper: 1)")
     parser.add_argument("--negative", type=int, default=0, help="negative samples (paper: 0)")
     parser.add_argument("--no-hs", action="store_true", help="turn hierarchical softmax off")
@@ -55,8 +60,8 @@ def parse_args(argv=None):
     parser.add_argument("--embeddings-in", help="skip training: score these embeddings")
     parser.add_argument("--embeddings-out", help="save the embeddings here (.npy/.pt/.emb)")
     parser.add_argument("--tag", default="", help="suffix of the result file names")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    common.add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -97,17 +102,16 @@ def format_markdown(result: dict) -> str:
             else f"Time: walks {result['walk_seconds']:.1f} s, skip-gram "
             f"{result['train_seconds']:.1f} s, "
         )
-        + f"probe {result['probe_seconds']:.1f} s, on a shared 2-core machine; "
-        f"graphseq {result['environment']['graphseq']}, torch {result['environment']['torch']}, "
-        f"gensim {result['environment']['gensim']}; {result['date']}.",
+        + f"probe {result['probe_seconds']:.1f} s.",
+        "",
+        common.footer(result),
     ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
-    import gensim
-
     args = parse_args(argv)
+    run = common.start_run(args, argv, gensim=gensim.__version__)
     data = load_dataset("BlogCatalog", args.root)
     settings = {
         "walks_per_node": args.walks_per_node,
@@ -167,6 +171,7 @@ def main(argv=None) -> int:
         for f, v in probe["fractions"].items()
     }
     result = {
+        **run,
         "dataset": "BlogCatalog",
         "settings": settings,
         "fractions": list(fractions),
@@ -178,25 +183,13 @@ def main(argv=None) -> int:
         "walk_seconds": walk_seconds,
         "train_seconds": train_seconds,
         "probe_seconds": probe_seconds,
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "gensim": gensim.__version__,
-            "python": platform.python_version(),
-            "note": "shared 2-core machine",
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    table = format_markdown(result)
-    print(table, end="")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = "blogcatalog_deepwalk" + (f"_{args.tag}" if args.tag else "")
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / f"{stem}.md").write_text(table)
-    print(f"results written to {out / stem}.json and .md")
+    paths = common.write_results(args.out, stem, result, format_markdown)
+    print(format_markdown(result), end="")
+    print(f"results written to {paths[0]} and .md")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -1,29 +1,31 @@
 """Character-level LSTM language model on Anna Karenina (the lectures' assignment text).
 
 Embedding -> 2-layer LSTM (graphseq's SequenceEncoder) -> softmax over characters, trained with
-truncated back-propagation through time through the common Trainer. The last 10% of the book is
+truncated back-propagation through time by `graphseq.recipes.CharLMRecipe` (whose fields are this
+script's model and training options, with the recipe's defaults). The last 10% of the book is
 held out: its next-character accuracy and bits per character are reported beside n-gram
 baselines (counted on the training part) measured in the same run. Samples from every decoding
 strategy (greedy, temperature 0.5 / 1 / 2, top-k) continue the prompt "Anna said that".
 
 Outputs (``--out``): char_lm.json, char_lm.md, char_lm_samples.md, char_lm.png.
 
-    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/char_lm.py
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/char_lm.py --epochs 40
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import math
-import platform
 import sys
 import time
 from pathlib import Path
 
+import common
 import torch
 
-from graphseq.models.char_rnn import generate, train_char_rnn
+from graphseq.models.char_rnn import generate
+from graphseq.recipes import CharLMRecipe
 from graphseq.sequences import CharVocabulary, load_text
 from graphseq.train.language_model import split_text
 
@@ -35,33 +37,28 @@ DECODINGS = [
     ("sample, temperature 2", {"strategy": "sample", "temperature": 2.0}),
     ("top-k (k=5, temperature 1)", {"strategy": "top-k", "top_k": 5}),
 ]
+RECIPE_FIELDS = [field.name for field in dataclasses.fields(CharLMRecipe)]
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--text", help="text file (default: text/anna_karenina.txt)")
-    parser.add_argument("--hidden-size", type=int, default=256)
-    parser.add_argument("--num-layers", type=int, default=2)
-    parser.add_argument("--embedding-dim", type=int, default=64)
-    parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--seq-len", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps-per-epoch", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=30, help="upper bound on epochs")
+    defaults = CharLMRecipe()
+    for name in RECIPE_FIELDS:  # the recipe's hyper-parameters, with its defaults
+        default = getattr(defaults, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"), type=type(default), default=default, help="recipe"
+        )
     parser.add_argument(
         "--max-minutes",
         type=float,
         default=22.0,
         help="stop after the epoch that passes this much training time (0: no limit)",
     )
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--grad-clip", type=float, default=5.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sample-length", type=int, default=400)
     parser.add_argument("--checkpoint", default="/tmp/graphseq-char-lm/char_lm.pt")
     parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--out", default="benchmarks/results")
+    common.add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -101,10 +98,9 @@ def ngram_accuracy(train: torch.Tensor, test: torch.Tensor, order: int, vocab: i
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = common.start_run(args, argv)
     text = load_text(args.text)
+    recipe = CharLMRecipe(**{name: getattr(args, name) for name in RECIPE_FIELDS})
     start = time.perf_counter()
 
     def report(trainer, record):
@@ -118,29 +114,14 @@ def main(argv=None) -> int:
         if args.max_minutes and elapsed > 60 * args.max_minutes:
             trainer.max_epochs = trainer.epoch_  # time budget spent: end after this epoch
 
-    model, trainer, metrics = train_char_rnn(
-        text,
-        checkpoint=args.checkpoint,
-        resume=args.resume,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        embedding_dim=args.embedding_dim,
-        dropout=args.dropout,
-        seq_len=args.seq_len,
-        batch_size=args.batch_size,
-        steps_per_epoch=args.steps_per_epoch,
-        epochs=args.epochs,
-        lr=args.lr,
-        grad_clip=args.grad_clip,
-        seed=args.seed,
-        callbacks=[report],
-        progress=False,
+    model, trainer, metrics = recipe.train(
+        text, checkpoint=args.checkpoint, resume=args.resume, callbacks=[report], progress=False
     )
     train_seconds = sum(r["time"] for r in trainer.history_)
     # n-gram baselines on the same held-out tail (the train part here = train + val).
     vocabulary = CharVocabulary.from_text(text)
     ids = vocabulary.encode(text)
-    held_out = split_text(ids)["test"].numel()
+    held_out = split_text(ids, recipe.val_fraction, recipe.test_fraction)["test"].numel()
     train_ids, test_ids = ids[:-held_out], ids[-held_out:]
     baselines = {
         f"{n}-gram": ngram_accuracy(train_ids, test_ids, n, len(vocabulary)) for n in (1, 2, 3, 5)
@@ -149,11 +130,11 @@ def main(argv=None) -> int:
         name: generate(model, PROMPT, args.sample_length, seed=args.seed, **options)
         for name, options in DECODINGS
     }
-    total = time.perf_counter() - start
     steps = trainer.epoch_ * args.steps_per_epoch
     result = {
+        **run,
         "benchmark": "char_lm",
-        "config": {k: v for k, v in vars(args).items() if k not in ("out", "resume")},
+        "config": {k: v for k, v in vars(args).items() if k not in ("out", "resume", "note")},
         "text_characters": len(text),
         "vocabulary_size": len(vocabulary),
         "held_out_characters": held_out,
@@ -165,16 +146,12 @@ def main(argv=None) -> int:
         "baselines_test_acc": baselines,
         "history": trainer.history_,
         "train_seconds": train_seconds,
-        "total_seconds": total,
+        "total_seconds": time.perf_counter() - start,
         "samples": {name: PROMPT + s for name, s in samples.items()},
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
-        "python": sys.version.split()[0],
     }
-    (out / "char_lm.json").write_text(json.dumps(result, indent=1))
-    (out / "char_lm.md").write_text(markdown(result))
-    (out / "char_lm_samples.md").write_text(samples_markdown(result))
-    plot(result, out / "char_lm.png")
+    common.write_results(args.out, "char_lm", result, markdown)
+    common.write_atomically(Path(args.out) / "char_lm_samples.md", samples_markdown(result))
+    plot(result, args.out)
     print(markdown(result))
     print(samples_markdown(result))
     return 0
@@ -214,8 +191,7 @@ def markdown(result: dict) -> str:
         "![validation bits per character during training](char_lm.png)",
         "",
         f"Time: {result['train_seconds'] / 60:.1f} min training, {result['total_seconds'] / 60:.1f}"
-        f" min in all, {c['threads']} torch thread(s) on a shared 2-core machine "
-        f"({result['machine']}, torch {result['torch']}); other benchmarks ran at the same time.",
+        " min in all.",
         "",
         "Samples from each decoding strategy: [char_lm_samples.md](char_lm_samples.md).",
         "",
@@ -228,6 +204,8 @@ def markdown(result: dict) -> str:
         f"--steps-per-epoch {c['steps_per_epoch']} "
         f"--epochs {result['epochs']} --lr {c['lr']} --threads {c['threads']}` then "
         '`graphseq generate --checkpoint lm.pt --prompt "Anna said that" --strategy top-k`.',
+        "",
+        common.footer(result),
         "",
     ]
     return "\n".join(lines)
@@ -246,7 +224,7 @@ def samples_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, path: Path) -> None:
+def plot(result: dict, out) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -263,8 +241,7 @@ def plot(result: dict, path: Path) -> None:
     ax.set_ylabel("bits per character")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    common.write_figure(fig, out, "char_lm.png", dpi=120)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Per-epoch training time of a 2-layer GCN: graphseq vs the same model built from PyG's GCNConv.
 
-All variants train the same model (Kipf & Welling: 16 hidden, dropout 0.5, Adam, weight decay on
-the first layer, row-normalized features, cached normalized adjacency) on the same machine, in one
-run, interleaved round by round so background load hits every variant alike:
+All variants train the same model (Kipf & Welling, the settings of `graphseq.recipes.GCNRecipe`:
+16 hidden, dropout 0.5, Adam, weight decay on the first layer, row-normalized features, cached
+normalized adjacency) on the same machine, in one run, interleaved round by round so background
+load hits every variant alike:
 
 * ``pyg``: the usual PyG recipe: dense ``x``, ``F.dropout``, ``torch_geometric.nn.GCNConv``;
 * ``graphseq``: graphseq's ``GCN`` with sparse ``x`` (the way graphseq is meant to be used);
@@ -10,52 +11,58 @@ run, interleaved round by round so background load hits every variant alike:
 
 Then a torch profiler run of ``pyg`` and ``graphseq`` shows where each epoch's time goes.
 
-    python benchmarks/gcn_speed.py --datasets Cora CiteSeer --out benchmarks/results
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/gcn_speed.py \
+        --datasets Cora CiteSeer
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
+import common
 import torch
 import torch.nn.functional as F
 from torch_geometric.nn import GCNConv as PyGGCNConv
 
-import graphseq
 from graphseq import GCN, load_dataset
+from graphseq.datasets import row_normalize
+from graphseq.recipes import GCNRecipe
+
+RECIPE = GCNRecipe()
 
 
 class PyGGCN(torch.nn.Module):
     """The 2-layer GCN of PyG's ``examples/gcn.py``."""
 
-    def __init__(self, in_channels, hidden, out_channels):
+    def __init__(self, in_channels, hidden, out_channels, dropout):
         super().__init__()
         self.conv1 = PyGGCNConv(in_channels, hidden, cached=True)
         self.conv2 = PyGGCNConv(hidden, out_channels, cached=True)
+        self.dropout = dropout
 
     def forward(self, x, edge_index):
-        x = F.dropout(x, 0.5, self.training)
+        x = F.dropout(x, self.dropout, self.training)
         x = F.relu(self.conv1(x, edge_index))
-        x = F.dropout(x, 0.5, self.training)
+        x = F.dropout(x, self.dropout, self.training)
         return self.conv2(x, edge_index)
 
 
 def _build(variant: str, data):
     classes = int(data.y.max()) + 1
+    hidden, dropout = RECIPE.hidden_channels, RECIPE.dropout
     if variant == "pyg":
-        model = PyGGCN(data.num_features, 16, classes)
+        model = PyGGCN(data.num_features, hidden, classes, dropout)
         first, rest = model.conv1.parameters(), model.conv2.parameters()
     else:
-        model = GCN(data.num_features, 16, classes, dropout=0.5, cached=True)
+        model = GCN(data.num_features, hidden, classes, dropout=dropout, cached=True)
         first, rest = model.convs[0].parameters(), model.convs[1].parameters()
     optimizer = torch.optim.Adam(
-        [{"params": first, "weight_decay": 5e-4}, {"params": rest, "weight_decay": 0.0}], lr=0.01
+        [{"params": first, "weight_decay": RECIPE.weight_decay}, {"params": rest}],
+        lr=RECIPE.lr,
+        weight_decay=0.0,
     )
     return model, optimizer
 
@@ -73,7 +80,7 @@ def _epoch(model, optimizer, x, data) -> None:
 
 
 def time_variants(data, variants, rounds: int, epochs_per_round: int) -> dict:
-    x = data.x / data.x.sum(1, keepdim=True).clamp(min=1e-12)
+    x = row_normalize(data.x)
     sparse_x = x.to_sparse()
     built = {}
     for variant in variants:
@@ -98,7 +105,7 @@ def time_variants(data, variants, rounds: int, epochs_per_round: int) -> dict:
 
 def profile(data, variant: str, epochs: int = 20, top: int = 8) -> list[dict]:
     """The ``top`` operators by self CPU time over ``epochs`` training epochs."""
-    x = data.x / data.x.sum(1, keepdim=True).clamp(min=1e-12)
+    x = row_normalize(data.x)
     model, optimizer = _build(variant, data)
     inputs = _inputs(variant, x, x.to_sparse())
     for _ in range(3):
@@ -118,31 +125,7 @@ def profile(data, variant: str, epochs: int = 20, top: int = 8) -> list[dict]:
     ]
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
-    parser.add_argument("--root", help="data directory (else $GRAPHSEQ_DATA)")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--epochs-per-round", type=int, default=50)
-    parser.add_argument("--out", default="benchmarks/results")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-
-    variants = ["pyg", "graphseq", "graphseq-dense"]
-    results = {
-        "command": "python " + " ".join(sys.argv),
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "load_average_at_start": list(__import__("os").getloadavg()),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "datasets": {},
-    }
+def format_markdown(results: dict) -> str:
     lines = [
         "### 2-layer GCN, training time per epoch (ms, median of rounds)",
         "",
@@ -150,16 +133,10 @@ def main(argv=None) -> int:
         "ratio graphseq / PyG |",
         "|---|---|---|---|---|",
     ]
-    for name in args.datasets:
-        data = load_dataset(name, args.root)
-        print(f"{name}: timing {variants} ...", flush=True)
-        timing = time_variants(data, variants, args.rounds, args.epochs_per_round)
-        ratio = timing["graphseq"]["median_ms"] / timing["pyg"]["median_ms"]
-        profiles = {v: profile(data, v) for v in ("pyg", "graphseq")}
-        results["datasets"][name] = {"timing": timing, "ratio": ratio, "profile": profiles}
+    for name, entry in results["datasets"].items():
+        medians = [entry["timing"][v]["median_ms"] for v in ("pyg", "graphseq", "graphseq-dense")]
         lines.append(
-            f"| {name} | {timing['pyg']['median_ms']:.2f} | {timing['graphseq']['median_ms']:.2f} | "
-            f"{timing['graphseq-dense']['median_ms']:.2f} | {ratio:.3f} |"
+            f"| {name} | " + " | ".join(f"{m:.2f}" for m in medians) + f" | {entry['ratio']:.3f} |"
         )
     for name, entry in results["datasets"].items():
         for variant, ops in entry["profile"].items():
@@ -173,20 +150,36 @@ def main(argv=None) -> int:
             lines += [
                 f"| `{o['op']}` | {o['ms_per_epoch']:.3f} | {100 * o['share']:.1f}% |" for o in ops
             ]
-    env = results["environment"]
+    settings = results["settings"]
     lines += [
         "",
-        f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, "
-        f"{env['threads']} threads, {results['date']}, load average at start "
-        f"{env['load_average_at_start'][0]:.1f} on 2 cores; {args.rounds} rounds x "
-        f"{args.epochs_per_round} epochs per variant, interleaved.",
+        f"{settings['rounds']} rounds x {settings['epochs_per_round']} epochs per variant, "
+        "interleaved.",
+        "",
+        common.footer(results),
     ]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gcn_speed.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "gcn_speed.md").write_text(table)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["Cora", "CiteSeer"])
+    parser.add_argument("--root", help="data directory (else $GRAPHSEQ_DATA)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--epochs-per-round", type=int, default=50)
+    common.add_run_arguments(parser)
+    args = parser.parse_args(argv)
+    variants = ["pyg", "graphseq", "graphseq-dense"]
+    results = {**common.start_run(args, argv), "settings": vars(args), "datasets": {}}
+    for name in args.datasets:
+        data = load_dataset(name, args.root)
+        print(f"{name}: timing {variants} ...", flush=True)
+        timing = time_variants(data, variants, args.rounds, args.epochs_per_round)
+        ratio = timing["graphseq"]["median_ms"] / timing["pyg"]["median_ms"]
+        profiles = {v: profile(data, v) for v in ("pyg", "graphseq")}
+        results["datasets"][name] = {"timing": timing, "ratio": ratio, "profile": profiles}
+    common.write_results(args.out, "gcn_speed", results, format_markdown)
+    print(format_markdown(results))
     return 0
 
 

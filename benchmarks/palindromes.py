@@ -18,19 +18,19 @@ Outputs (``--out``): palindromes.json, palindromes.md, palindromes.png.
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import math
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import common
 import torch
 
 from graphseq.models import SequenceClassifier
 from graphseq.sequences import palindrome_batch
-from graphseq.train import SequenceClassificationTask, Trainer
+from graphseq.train import EarlyStopping, SequenceClassificationTask, Trainer
 from graphseq.train.sequence_classification import input_gradient_norms
 
 NUM_DIGITS = 10
@@ -64,8 +64,6 @@ def parse_args(argv=None):
     parser.add_argument("--val-size", type=int, default=2000)
     parser.add_argument("--test-size", type=int, default=2000)
     parser.add_argument("--gradient-samples", type=int, default=512)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--resume", action="store_true", help="skip runs already in the JSON")
     parser.add_argument(
         "--merge",
@@ -74,6 +72,7 @@ def parse_args(argv=None):
         help="palindromes.json files of other processes that ran part of the sweep in "
         "parallel (e.g. --lengths 60 --out /tmp/part): their runs are added",
     )
+    common.add_run_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -102,6 +101,7 @@ def run_one(args, name: str, cell: str, forget_bias: float, length: int, seed: i
         train_sampler=sampler,
         steps_per_epoch=args.steps_per_epoch,
     )
+    task.eval_splits = ("val",)  # the test set is scored once, after training
     torch.manual_seed(seed)
     model = SequenceClassifier(
         NUM_DIGITS, NUM_DIGITS, args.hidden_size, cell, forget_bias=forget_bias
@@ -118,13 +118,12 @@ def run_one(args, name: str, cell: str, forget_bias: float, length: int, seed: i
     trainer = Trainer(
         model,
         task,
-        lr=args.lr,
+        optimizer=functools.partial(torch.optim.Adam, lr=args.lr),
+        # No early stop but the target's; the epoch of best validation accuracy is restored.
+        early_stopping=EarlyStopping(monitor="val_acc"),
         max_epochs=math.ceil(args.max_steps / args.steps_per_epoch),
         grad_clip=args.grad_clip,
         seed=seed,
-        monitor="val_acc",
-        mode="max",
-        eval_splits=("val",),
         callbacks=[stop_when_solved],
         progress=False,
     )
@@ -215,14 +214,14 @@ def markdown(result: dict) -> str:
         "",
         "![accuracy against T and gradient norms](palindromes.png)",
         "",
-        f"Total time {result['total_seconds'] / 60:.1f} min with {config['threads']} torch "
-        f"thread(s) on a shared 2-core machine ({result['machine']}), torch "
-        f"{result['torch']}; other benchmarks ran at the same time, so seconds are indicative."
-        + parallel_note(result),
+        f"Total time {result['total_seconds'] / 60:.1f} min; seconds are indicative on a shared "
+        "machine." + parallel_note(result),
         "",
         "Reproduce: `PYTHONPATH=. python benchmarks/palindromes.py` (one process), or split "
         "it: `... --lengths 60 --ablation-lengths --out /tmp/part` beside `... --lengths 5 10 "
         "15 20 30 40`, then `... --resume --merge /tmp/part/palindromes.json`.",
+        "",
+        common.footer(result),
         "",
     ]
     return "\n".join(lines)
@@ -245,7 +244,7 @@ def mean_curve(runs, name, length, key):
     return torch.tensor(curves).mean(0) if curves else None
 
 
-def plot(result: dict, path: Path) -> None:
+def plot(result: dict, out) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -294,26 +293,22 @@ def plot(result: dict, path: Path) -> None:
     right.set_title("gradient reaching each input step, at initialisation")
     right.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    common.write_figure(fig, out, "palindromes.png", dpi=120)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    json_path = out / "palindromes.json"
+    header = common.start_run(args, argv)
     runs: list[dict] = []
     previous_seconds = 0.0
-    if args.resume and json_path.is_file():
-        saved = json.loads(json_path.read_text())
+    saved = common.read_json(Path(args.out) / "palindromes.json") if args.resume else None
+    if saved is not None:
         runs = saved["runs"]
         previous_seconds = saved.get("total_seconds", 0.0)
     done = {(r["model"], r["T"], r["seed"]) for r in runs}
     parallel_seconds = []
     for path in args.merge:
-        part = json.loads(Path(path).read_text())
+        part = common.read_json(path)
         parallel_seconds.append(part["total_seconds"])
         for run in part["runs"]:
             if (run["model"], run["T"], run["seed"]) not in done:
@@ -329,8 +324,16 @@ def main(argv=None) -> int:
     # Cheap runs first, so that partial results cover every model.
     plan.sort(key=lambda p: (p[3], p[4]))
     start = time.perf_counter()
-    gradient_T = 40 if 40 in args.lengths else max(args.lengths)
-    result = {}
+
+    def save() -> dict:
+        """Rewrite the outputs with every run so far (a stopped sweep keeps them)."""
+        seconds = previous_seconds + time.perf_counter() - start
+        result = {**header, **build_result(args, runs, seconds)}
+        if parallel_seconds:
+            result["parallel_process_seconds"] = parallel_seconds
+        common.write_results(args.out, "palindromes", result, markdown)
+        return result
+
     for index, (name, cell, bias, length, seed) in enumerate(plan, 1):
         run = run_one(args, name, cell, bias, length, seed)
         runs.append(run)
@@ -340,18 +343,9 @@ def main(argv=None) -> int:
             f"{(time.perf_counter() - start) / 60:.1f} min total)",
             flush=True,
         )
-        result = build_result(args, runs, previous_seconds + time.perf_counter() - start)
-        result["gradient_T"] = gradient_T
-        json_path.write_text(json.dumps(result, indent=1))
-    if not result:
-        result = build_result(args, runs, previous_seconds)
-        result["gradient_T"] = gradient_T
-    result["gradient_ratios"] = gradient_ratios(runs, gradient_T)
-    if parallel_seconds:
-        result["parallel_process_seconds"] = parallel_seconds
-    json_path.write_text(json.dumps(result, indent=1))
-    (out / "palindromes.md").write_text(markdown(result))
-    plot(result, out / "palindromes.png")
+        save()
+    result = save()
+    plot(result, args.out)
     print(markdown(result))
     return 0
 
@@ -370,15 +364,15 @@ def gradient_ratios(runs, length) -> dict:
 
 
 def build_result(args, runs, seconds) -> dict:
+    gradient_length = 40 if 40 in args.lengths else max(args.lengths)
     return {
         "benchmark": "palindromes",
-        "config": {k: v for k, v in vars(args).items() if k not in ("out", "resume")},
+        "config": {k: v for k, v in vars(args).items() if k not in ("out", "resume", "note")},
         "summary": summarize(runs),
         "runs": runs,
         "total_seconds": seconds,
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
-        "python": sys.version.split()[0],
+        "gradient_T": gradient_length,
+        "gradient_ratios": gradient_ratios(runs, gradient_length),
     }
 
 

@@ -3,13 +3,13 @@
 Rows (each mean ± std over ``--seeds`` seeds, test accuracy %):
 
 * ``gcn``: graphseq's GCN in Kipf & Welling's setting (the ``graphseq bench`` entry);
-* ``sage-<aggregator>``: supervised full-batch GraphSAGE (the ``graphseq bench`` entries: 2 layers,
-  16 hidden, dropout 0.5, Adam lr 0.01, weight decay 5e-4, early stopping on the validation loss
-  with patience 20 (see ``graphseq.bench._run_graphsage``); pool/LSTM with 64 aggregator
-  channels);
-* ``sampled <aggregator>``: the same model trained on sampled mini-batches (fan-outs [25, 10],
-  with replacement, 32 seeds per batch, sparse input rows, validation on the full graph,
-  patience 20);
+* ``sage-<aggregator>``: supervised full-batch GraphSAGE (the ``graphseq bench`` entries,
+  `graphseq.recipes.GraphSAGERecipe`: 2 layers, 16 hidden, dropout 0.5, Adam lr 0.01, weight
+  decay 5e-4, early stopping on the validation loss with patience 20; pool/LSTM with 64
+  aggregator channels);
+* ``sampled <aggregator>``: the same model and training (the recipe's settings) on sampled
+  mini-batches (fan-outs [25, 10], with replacement, 32 seeds per batch, sparse input rows,
+  validation on the full graph);
 * ``unsup <aggregator> + LR``: unsupervised GraphSAGE (128-d output, 128 hidden, walks of 5 nodes,
   window 2, Q = 5 negatives from degree^0.75, batches of 1024 pairs, Adam lr 0.01, full-graph
   embeddings while training) followed
@@ -21,38 +21,44 @@ Rows (each mean ± std over ``--seeds`` seeds, test accuracy %):
 The Planetoid split's test nodes are 1000 of 2708 (Cora) / 3327 (CiteSeer): the inductive rows
 train on a graph with 37% / 30% of the nodes cut out.
 
-    python benchmarks/sage_accuracy.py --datasets Cora CiteSeer --seeds 10 --out benchmarks/results
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/sage_accuracy.py \
+        --datasets Cora CiteSeer --seeds 10
+
+Committed parts: ``--aggregators mean --parts sampled inductive --tag sampled`` and the others
+listed in each result file's ``command``; ``--merge`` combines part files into one table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
+import functools
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import common
 import torch
 
-import graphseq
 from graphseq import GraphSAGE, load_dataset
-from graphseq.bench import BENCH_MODELS
 from graphseq.evaluation import probe_split
+from graphseq.recipes import GCNRecipe, GraphSAGERecipe, normalized_features
 from graphseq.seed import seed_everything
-from graphseq.train import NodeClassificationTask, SampledNodeClassificationTask, Trainer
-from graphseq.train.unsupervised import UnsupervisedSAGETask
+from graphseq.train import (
+    EarlyStopping,
+    NodeClassificationTask,
+    SampledNodeClassificationTask,
+    Trainer,
+    UnsupervisedSAGETask,
+)
 
-AGGREGATOR_OPTIONS = {"pool": {"aggregator_channels": 64}, "lstm": {"aggregator_channels": 64}}
-
-
-def _row_normalized(data):
-    data = data.clone()
-    x = data.x.to_dense() if data.x.is_sparse else data.x
-    data.x = x / x.sum(1, keepdim=True).clamp(min=1e-12)
-    return data
+# The supervised rows train like the `graphseq bench` entries (`GraphSAGERecipe`).
+RECIPE = GraphSAGERecipe()
+# Unsupervised GraphSAGE (no recipe in the library): the embedding model and its training.
+UNSUPERVISED_WIDTH = 128
+UNSUPERVISED_TASK = {"walk_length": 5, "window": 2, "num_negatives": 5, "batch_size": 1024}
+UNSUPERVISED_LR = 0.01
+PROBE_C = (0.01, 0.1, 1.0, 10.0)
 
 
 def _without_test_nodes(data):
@@ -62,23 +68,27 @@ def _without_test_nodes(data):
     return data.edge_index[:, keep]
 
 
-def _model(data, aggregator, hidden=16, out=None, dropout=0.5, cached=True):
+def _model(
+    data, aggr, hidden=RECIPE.hidden_channels, out=None, dropout=RECIPE.dropout, cached=False
+):
     return GraphSAGE(
         data.num_features,
         hidden,
         out or int(data.y.max()) + 1,
-        aggregator=aggregator,
+        aggr=aggr,
         dropout=dropout,
+        aggr_channels=RECIPE.aggr_channels,  # the pool projection / LSTM width; mean ignores it
         cached=cached,
-        **AGGREGATOR_OPTIONS.get(aggregator, {}),
     )
 
 
 def _fit_supervised(model, task, seed, epochs) -> Trainer:
-    """The supervised bench entries' training: Adam lr 0.01, weight decay 5e-4, patience 20."""
+    """The recipe's training: Adam with its lr and weight decay, early stopping on the
+    validation loss with its patience, best weights restored."""
+    optimizer = functools.partial(torch.optim.Adam, lr=RECIPE.lr, weight_decay=RECIPE.weight_decay)
     return Trainer(
-        model, task, lr=0.01, weight_decay=5e-4, max_epochs=epochs, patience=20, seed=seed,
-        progress=False,
+        model, task, optimizer=optimizer, early_stopping=EarlyStopping(patience=RECIPE.patience),
+        max_epochs=epochs, seed=seed, progress=False,
     ).fit()  # fmt: skip
 
 
@@ -87,62 +97,51 @@ def _summary(trainer, test_acc: float) -> dict:
     return {"test_acc": test_acc, "epochs": trainer.epoch_, "epoch_time": trainer.epoch_time_}
 
 
-def run_full_inductive(data, aggregator, seed, epochs):
-    """Full-batch supervised training on the graph without the test nodes."""
-    data = _row_normalized(data)
-    train_data = data.clone()
-    train_data.edge_index = _without_test_nodes(data)
-    train_data.x = data.x.to_sparse()
-    seed_everything(seed)
-    model = _model(data, aggregator, cached=False)
-    trainer = _fit_supervised(model, NodeClassificationTask(train_data), seed, epochs)
-    full = data.clone()
-    full.x = data.x.to_sparse()
-    with torch.no_grad():
-        test = NodeClassificationTask(full).evaluate(model.eval(), ("test",))
-    return _summary(trainer, test["test_acc"])
+def _train_graph(data, inductive: bool):
+    return _without_test_nodes(data) if inductive else None
 
 
-def run_sampled(data, aggregator, seed, epochs, inductive=False):
-    data = _row_normalized(data)
-    # Sparse rows: a [25, 10] batch gathers ~9000 input rows; dense, their dropout mask and
-    # copy took 90% of the epoch (2.4 s against 0.19 s per Cora epoch, same model).
-    data.x = data.x.to_sparse()
+def run_full(data, seed, epochs, *, aggr, inductive=False):
+    """Full-batch supervised training: the recipe itself, or (inductive) on the graph without
+    the test nodes, the test nodes scored on the full graph."""
+    if not inductive:
+        return GraphSAGERecipe(aggr=aggr).fit(data, seed, epochs)
+    data = normalized_features(data)  # sparse rows, multiplied without densifying
     seed_everything(seed)
-    train_graph = _without_test_nodes(data) if inductive else None
-    model = _model(data, aggregator, cached=False)
-    task = SampledNodeClassificationTask(data, [25, 10], batch_size=32, train_graph=train_graph)
+    model = _model(data, aggr)
+    task = NodeClassificationTask(data, train_edge_index=_without_test_nodes(data))
     trainer = _fit_supervised(model, task, seed, epochs)
-    task.eval_edge_index = data.edge_index  # the test nodes are scored on the full graph
     return _summary(trainer, trainer.test()["test_acc"])
 
 
-def run_unsupervised(data, aggregator, seed, epochs, inductive=False):
-    data = _row_normalized(data)
-    data.x = data.x.to_sparse()
+def run_sampled(data, seed, epochs, *, aggr, inductive=False):
+    # Sparse rows: a [25, 10] batch gathers ~9000 input rows; dense, their dropout mask and
+    # copy took 90% of the epoch (2.4 s against 0.19 s per Cora epoch, same model).
+    data = normalized_features(data)
     seed_everything(seed)
-    train_graph = _without_test_nodes(data) if inductive else None
-    model = GraphSAGE(
-        data.num_features,
-        128,
-        128,
-        aggregator=aggregator,
-        dropout=0.0,
-        cached=not inductive,
-        **AGGREGATOR_OPTIONS.get(aggregator, {}),
+    model = _model(data, aggr)
+    task = SampledNodeClassificationTask(
+        data, [25, 10], batch_size=32, train_edge_index=_train_graph(data, inductive)
     )
+    trainer = _fit_supervised(model, task, seed, epochs)
+    return _summary(trainer, trainer.test()["test_acc"])  # test nodes: on the full graph
+
+
+def run_unsupervised(data, seed, epochs, *, aggr, inductive=False):
+    data = normalized_features(data)
+    seed_everything(seed)
+    width = UNSUPERVISED_WIDTH
+    model = _model(data, aggr, hidden=width, out=width, dropout=0.0, cached=not inductive)
     task = UnsupervisedSAGETask(
         data,
-        walk_length=5,
-        window=2,
-        num_negatives=5,
-        batch_size=1024,
-        train_graph=train_graph,
-        train_nodes=~data.test_mask if inductive else None,
+        splits={"train": ~data.test_mask} if inductive else None,
+        train_edge_index=_train_graph(data, inductive),
         seed=seed,
+        **UNSUPERVISED_TASK,
     )
+    optimizer = functools.partial(torch.optim.Adam, lr=UNSUPERVISED_LR)
     trainer = Trainer(
-        model, task, lr=0.01, max_epochs=epochs, seed=seed, progress=False, eval_splits=("train",)
+        model, task, optimizer=optimizer, max_epochs=epochs, seed=seed, progress=False
     ).fit()
     embeddings = task.embed(model)  # on the full graph
     probe = probe_split(
@@ -151,57 +150,41 @@ def run_unsupervised(data, aggregator, seed, epochs, inductive=False):
         data.train_mask,
         data.test_mask,
         val_mask=data.val_mask,
-        C=(0.01, 0.1, 1.0, 10.0),
+        C=PROBE_C,
         standardize=True,
     )
     return _summary(trainer, probe["accuracy"])
 
 
-def _bench(name):
-    def run(data, seed, epochs):
-        return BENCH_MODELS[name].run(data, seed, epochs=epochs)
+# --parts -> (row name, description, run(data, seed, epochs, aggr=, inductive=), max epochs;
+# None: --unsup-epochs). With the "inductive" part every row also runs inductively.
+KINDS = {
+    "full": ("sage-{}", "GraphSAGE {}, supervised full-batch", run_full, 200),
+    "sampled": ("sampled {}", "GraphSAGE {}, supervised, sampled [25, 10]", run_sampled, 200),
+    "unsup": (
+        "unsup {} + LR",
+        "GraphSAGE {}, unsupervised + logistic regression",
+        run_unsupervised,
+        None,
+    ),
+}
 
-    return run
 
-
-def rows(aggregators, parts, unsup_epochs):
+def rows(aggregators, parts, unsup_epochs) -> dict:
+    """``{row name: (description, run(data, seed, epochs), max epochs)}`` in table order."""
     table = {}
     if "full" in parts:
-        table["gcn"] = ("GCN, full-batch (Kipf & Welling setting)", _bench("gcn"), 200)
-        for a in aggregators:
-            table[f"sage-{a}"] = (f"GraphSAGE {a}, supervised full-batch", _bench(f"sage-{a}"), 200)
-    if "inductive" in parts and "full" in parts:
-        for a in aggregators:
-            table[f"sage-{a} inductive"] = (
-                f"GraphSAGE {a}, supervised full-batch, inductive",
-                lambda d, s, e, a=a: run_full_inductive(d, a, s, e),
-                200,
-            )
-    if "sampled" in parts:
-        for a in aggregators:
-            table[f"sampled {a}"] = (
-                f"GraphSAGE {a}, supervised, sampled [25, 10]",
-                lambda d, s, e, a=a: run_sampled(d, a, s, e),
-                200,
-            )
-            if "inductive" in parts:
-                table[f"sampled {a} inductive"] = (
-                    f"GraphSAGE {a}, supervised, sampled [25, 10], inductive",
-                    lambda d, s, e, a=a: run_sampled(d, a, s, e, inductive=True),
-                    200,
-                )
-    if "unsup" in parts:
-        for a in aggregators:
-            table[f"unsup {a} + LR"] = (
-                f"GraphSAGE {a}, unsupervised + logistic regression",
-                lambda d, s, e, a=a: run_unsupervised(d, a, s, e),
-                unsup_epochs,
-            )
-            if "inductive" in parts:
-                table[f"unsup {a} + LR inductive"] = (
-                    f"GraphSAGE {a}, unsupervised + logistic regression, inductive",
-                    lambda d, s, e, a=a: run_unsupervised(d, a, s, e, inductive=True),
-                    unsup_epochs,
+        table["gcn"] = ("GCN, full-batch (Kipf & Welling setting)", GCNRecipe().fit, 200)
+    for part, (name, description, run, epochs) in KINDS.items():
+        if part not in parts:
+            continue
+        for aggr in aggregators:
+            for inductive in (False, True) if "inductive" in parts else (False,):
+                suffix = ", inductive" if inductive else ""
+                table[name.format(aggr) + (" inductive" if inductive else "")] = (
+                    description.format(aggr) + suffix,
+                    functools.partial(run, aggr=aggr, inductive=inductive),
+                    epochs or unsup_epochs,
                 )
     return table
 
@@ -233,16 +216,13 @@ def format_markdown(results: dict) -> str:
         epoch_cell = f"{statistics.fmean(epochs):.0f}" if epochs else "—"
         time_cell = f"{statistics.fmean(times):.0f}" if times else "—"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {epoch_cell} | {time_cell} |")
-    env = results["environment"]
     lines += [
         "",
         "Published: GCN 81.5 (Cora) / 70.3 (CiteSeer), Kipf & Welling 2017, Table 2. Hamilton et "
         "al. 2017 publish no Planetoid-split GraphSAGE accuracies (their citation benchmark is a "
         "different dataset), so the GraphSAGE rows have no published number to sit beside.",
         "",
-        f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, "
-        f"{env['threads']} thread(s), load average {env['load_average_at_start'][0]:.1f} at start "
-        f"({env['note']}), {results['date']}.",
+        common.footer(results),
     ]
     return "\n".join(lines) + "\n"
 
@@ -250,7 +230,7 @@ def format_markdown(results: dict) -> str:
 def merge(paths, out: Path, tag: str) -> int:
     """Combine result files of separate runs (e.g. supervised and unsupervised parts) into one
     table; each row keeps its own seed count, and the commands of all parts are listed."""
-    parts = [json.loads(Path(p).read_text()) for p in paths]
+    parts = [common.read_json(p) for p in paths]
     combined = dict(parts[0])
     combined["datasets"] = {}
     for part in parts:
@@ -260,9 +240,7 @@ def merge(paths, out: Path, tag: str) -> int:
     combined["parts"] = [{"command": p["command"], "date": p["date"]} for p in parts]
     combined["settings"] = dict(parts[0]["settings"])
     combined["settings"]["seeds"] = "/".join(sorted({str(p["settings"]["seeds"]) for p in parts}))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"sage_accuracy_{tag}.json").write_text(json.dumps(combined, indent=2) + "\n")
-    (out / f"sage_accuracy_{tag}.md").write_text(format_markdown(combined))
+    common.write_results(out, f"sage_accuracy_{tag}", combined, format_markdown, refresh_load=False)
     print(format_markdown(combined))
     return 0
 
@@ -280,41 +258,18 @@ def main(argv=None) -> int:
     parser.add_argument("--unsup-aggregators", nargs="+", default=None)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--unsup-epochs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix of the result file names")
-    parser.add_argument(
-        "--note",
-        default="2-core machine shared with one other benchmark",
-        help="what else ran on the machine (printed under the table)",
-    )
     parser.add_argument(
         "--merge",
         nargs="+",
         metavar="JSON",
         help="only combine earlier result files (rows in the given order) into one table",
     )
+    common.add_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.merge:
         return merge(args.merge, Path(args.out), args.tag or "all")
-    torch.set_num_threads(args.threads)
-    command = "python benchmarks/sage_accuracy.py " + " ".join(argv or sys.argv[1:])
-    results = {
-        "datasets": {},
-        "settings": vars(args),
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "load_average_at_start": os.getloadavg(),
-            "note": args.note,
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": command,
-    }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    results = {**common.start_run(args, argv), "settings": vars(args), "datasets": {}}
     stem = f"sage_accuracy{('_' + args.tag) if args.tag else ''}"
     table = rows(args.aggregators, args.parts, args.unsup_epochs)
     if args.unsup_aggregators is not None:
@@ -348,9 +303,7 @@ def main(argv=None) -> int:
                     for r in runs
                 ],
             }
-            results["environment"]["load_average_now"] = os.getloadavg()
-            (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-            (out / f"{stem}.md").write_text(format_markdown(results))
+            common.write_results(args.out, stem, results, format_markdown)
     print(format_markdown(results))
     return 0
 

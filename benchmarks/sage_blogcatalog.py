@@ -20,76 +20,65 @@ Scores on the test nodes (fractions, as DeepWalk's tables):
 
 The script also times one training epoch with and without de-duplication of the sampled nodes.
 
-    python benchmarks/sage_blogcatalog.py --seeds 3 --epochs 40 --out benchmarks/results
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/sage_blogcatalog.py --seeds 3 \
+        --epochs 40
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
+import functools
 import statistics
 import sys
-import time
-from pathlib import Path
 
+import common
 import torch
 
-import graphseq
 from graphseq import GraphSAGE, load_dataset
 from graphseq.evaluation import top_k_predictions
 from graphseq.seed import seed_everything
-from graphseq.train import SampledNodeClassificationTask, Trainer
+from graphseq.train import EarlyStopping, SampledNodeClassificationTask, Trainer
 from graphseq.train.metrics import multilabel_f1_scores
 
 
-def _split(num_nodes: int, train_fraction: float, seed: int):
+def _split(num_nodes: int, train_fraction: float, seed: int) -> dict:
+    """A random ``{"train", "val", "test"}`` split of the nodes: ``train_fraction`` train, 10%
+    validate, the rest test. Each part's node ids are sorted (as a mask gives them), since the
+    order of the training nodes is what each epoch's seeded shuffle permutes."""
     order = torch.randperm(num_nodes, generator=torch.Generator().manual_seed(seed))
-    train = int(train_fraction * num_nodes)
-    val = int(0.1 * num_nodes)
-    masks = []
-    for part in (order[:train], order[train : train + val], order[train + val :]):
-        mask = torch.zeros(num_nodes, dtype=torch.bool)
-        mask[part] = True
-        masks.append(mask)
-    return masks
+    train, val = int(train_fraction * num_nodes), int(0.1 * num_nodes)
+    parts = {
+        "train": order[:train],
+        "val": order[train : train + val],
+        "test": order[train + val :],
+    }
+    return {name: part.sort().values for name, part in parts.items()}
 
 
 def run(data, seed: int, args, deduplicate: bool) -> dict:
-    data = data.clone()
-    data.train_mask, data.val_mask, data.test_mask = _split(
-        data.num_nodes, args.train_fraction, seed
-    )
+    splits = _split(data.num_nodes, args.train_fraction, seed)
     seed_everything(seed)
     model = GraphSAGE(
-        64,
-        128,
-        data.y.size(1),
-        aggregator=args.aggregator,
-        dropout=0.5,
-        num_nodes=data.num_nodes,
-        cached=True,
+        64, 128, data.y.size(1), aggr=args.aggr, dropout=0.5, num_nodes=data.num_nodes, cached=True
     )
     task = SampledNodeClassificationTask(
-        data, args.fanouts, batch_size=args.batch_size, deduplicate=deduplicate
+        data, args.fanouts, splits=splits, batch_size=args.batch_size, deduplicate=deduplicate
     )
     trainer = Trainer(
         model,
         task,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
+        optimizer=functools.partial(torch.optim.Adam, lr=args.lr, weight_decay=args.weight_decay),
+        # A fixed number of epochs, the last one's weights (see the module docstring).
+        early_stopping=EarlyStopping(patience=None, restore_best=False),
         max_epochs=args.epochs,
-        patience=None,
-        restore_best=False,
         seed=seed,
         progress=False,
     ).fit()
     test = trainer.test()
     model.eval()
     with torch.no_grad():
-        scores = model(torch.arange(data.num_nodes), data.edge_index)[data.test_mask]
-    truth = data.y[data.test_mask] > 0
+        scores = model(torch.arange(data.num_nodes), data.edge_index)[splits["test"]]
+    truth = data.y[splits["test"]] > 0
     k = truth.sum(1).numpy()
     predicted = torch.as_tensor(top_k_predictions(scores.numpy(), k)).bool()
     topk_micro, topk_macro = multilabel_f1_scores(predicted, truth)
@@ -110,30 +99,13 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--train-fraction", type=float, default=0.5)
-    parser.add_argument("--aggregator", default="mean")
+    parser.add_argument("--aggr", default="mean", help="GraphSAGE aggregator")
     parser.add_argument("--fanouts", type=int, nargs="+", default=[25, 10])
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="benchmarks/results")
+    common.add_run_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     data = load_dataset("BlogCatalog")
-    results = {
-        "settings": vars(args),
-        "runs": [],
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "load_average_at_start": os.getloadavg(),
-            "note": "shared 2-core machine with other benchmarks running",
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "python benchmarks/sage_blogcatalog.py " + " ".join(argv or sys.argv[1:]),
-    }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    results = {**common.start_run(args, argv), "settings": vars(args), "runs": []}
     for seed in range(args.seeds):
         row = run(data, seed, args, deduplicate=True)
         results["runs"].append(row)
@@ -152,11 +124,8 @@ def main(argv=None) -> int:
         "deduplicate": statistics.fmean(r["epoch_time"] for r in results["runs"]),
         "no_deduplicate_2_epochs": plain["epoch_time"],
     }
-    results["environment"]["load_average_at_end"] = os.getloadavg()
-    (out / "sage_blogcatalog.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = format_markdown(results)
-    (out / "sage_blogcatalog.md").write_text(table)
-    print(table)
+    common.write_results(args.out, "sage_blogcatalog", results, format_markdown)
+    print(format_markdown(results))
     return 0
 
 
@@ -164,8 +133,9 @@ def format_markdown(results: dict) -> str:
     s = results["settings"]
     n = len(results["runs"])
     summary = results["summary"]
+    aggr, fanouts = s.get("aggr", s.get("aggregator")), ", ".join(map(str, s["fanouts"]))
     lines = [
-        f"### BlogCatalog, supervised GraphSAGE ({s['aggregator']}) on sampled [{', '.join(map(str, s['fanouts']))}] "
+        f"### BlogCatalog, supervised GraphSAGE ({aggr}) on sampled [{fanouts}] "
         f"mini-batches, {int(100 * s['train_fraction'])}% of nodes labelled ({n} seeds, %)",
         "",
         "| prediction rule | micro-F1 | macro-F1 |",
@@ -184,10 +154,7 @@ def format_markdown(results: dict) -> str:
         f"sampled nodes, {results['epoch_time_s']['no_deduplicate_2_epochs']:.1f} s without "
         "(contiguous layout, 2 epochs of seed 0).",
         "",
-        f"`{results['command']}` — graphseq {results['environment']['graphseq']}, torch "
-        f"{results['environment']['torch']}, {results['environment']['threads']} thread(s), "
-        f"load average {results['environment']['load_average_at_start'][0]:.1f} at start "
-        f"({results['environment']['note']}), {results['date']}.",
+        common.footer(results),
     ]
     return "\n".join(lines) + "\n"
 

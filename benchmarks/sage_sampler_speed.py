@@ -13,23 +13,19 @@ Reported per variant: median epoch time, sampled edges per second (real, non-mis
 slots; for PyG the edges of the sampled subgraphs), and the average first-layer input size (rows
 the first layer has to transform), which is what de-duplication saves.
 
-    python benchmarks/sage_sampler_speed.py --out benchmarks/results
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/sage_sampler_speed.py
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
+import common
 import torch
 
-import graphseq
 from graphseq import load_dataset
 from graphseq.sampling import NeighborSampler
 
@@ -68,11 +64,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fanouts", type=int, nargs="+", default=[25, 10])
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="benchmarks/results")
-    parser.add_argument("--note", default="", help="a line added under the table")
+    common.add_run_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    run_header = common.start_run(args, argv)
     data = load_dataset(args.dataset)
     num_nodes = data.num_nodes
     variants = {}
@@ -102,7 +96,6 @@ def main(argv=None) -> int:
     except ImportError as error:
         pyg_status = f"not run: {error}"
     print(f"PyG NeighborLoader: {pyg_status}")
-    load = os.getloadavg()
     times = {name: [] for name in variants}
     info = {}
     for round_ in range(args.rounds):
@@ -112,26 +105,13 @@ def main(argv=None) -> int:
             info[name] = (edges, rows)
             print(f"round {round_ + 1}: {name}: {seconds:.2f} s, {edges} edges", flush=True)
     results = {
+        **run_header,
         "dataset": args.dataset,
         "num_nodes": num_nodes,
         "num_edges": int(data.edge_index.size(1)),
         "variants": {},
         "pyg": pyg_status,
         "settings": vars(args),
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "torch_geometric": __import__("torch_geometric").__version__,
-            "python": platform.python_version(),
-            "executable": sys.executable,
-            "threads": torch.get_num_threads(),
-            "cpus": os.cpu_count(),
-            "load_average_at_start": load,
-            "load_average_at_end": os.getloadavg(),
-            "note": "shared 2-core machine with other benchmarks running; compare ratios only",
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "python benchmarks/sage_sampler_speed.py " + " ".join(argv or sys.argv[1:]),
     }
     for name, values in times.items():
         median = statistics.median(values)
@@ -143,12 +123,8 @@ def main(argv=None) -> int:
             "edges_per_s": edges / median,
             "avg_first_layer_rows": rows,
         }
-    table = format_markdown(results)
-    print(table)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sage_sampler_speed.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "sage_sampler_speed.md").write_text(table)
+    common.write_results(args.out, "sage_sampler_speed", results, format_markdown)
+    print(format_markdown(results))
     return 0
 
 
@@ -166,17 +142,7 @@ def format_markdown(results: dict) -> str:
             f"| {name} | {row['epoch_s']:.2f} | {row['edges_per_s'] / 1e6:.2f} M | "
             f"{row['avg_first_layer_rows']:.0f} |"
         )
-    env = results["environment"]
-    lines += [
-        "",
-        f"PyG NeighborLoader: {results['pyg']}.",
-        "",
-        *([results["settings"]["note"], ""] if results["settings"].get("note") else []),
-        f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, PyG "
-        f"{env['torch_geometric']}, {env['threads']} thread(s) on {env['cpus']} CPUs, load "
-        f"average {env['load_average_at_start'][0]:.1f} at start ({env['note']}), "
-        f"{results['date']}.",
-    ]
+    lines += ["", f"PyG NeighborLoader: {results['pyg']}.", "", common.footer(results)]
     return "\n".join(lines) + "\n"
 
 

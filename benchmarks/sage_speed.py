@@ -3,8 +3,8 @@
 Part 1 (one run, interleaved round by round so background load hits every variant alike): a
 2-layer GraphSAGE (hidden 16 by default, dropout 0.5, Adam) trained full-batch on Cora/CiteSeer:
 
-* ``mean``: graphseq ``SAGEConv(aggregator="mean")`` (sparse x) vs PyG ``SAGEConv(aggr="mean")``;
-* ``pool``: graphseq ``SAGEConv(aggregator="pool")`` (sparse x) vs PyG
+* ``mean``: graphseq ``SAGEConv(aggr="mean")`` (sparse x) vs PyG ``SAGEConv(aggr="mean")``;
+* ``pool``: graphseq ``SAGEConv(aggr="pool")`` (sparse x) vs PyG
   ``SAGEConv(aggr="max", project=True)``; both with ``W_pool`` of width ``in_channels`` (PyG's
   fixed choice).
 
@@ -17,7 +17,7 @@ memory (``ru_maxrss``) is its own: graphseq (packed neighbour sequences) and PyG
 address-space limit (``--pyg-lstm-limit-gb``) so that on a shared machine it fails fast instead
 of pushing others out of memory.
 
-    python benchmarks/sage_speed.py --out benchmarks/results
+    GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/sage_speed.py
 """
 
 from __future__ import annotations
@@ -25,20 +25,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+import common
 import torch
 import torch.nn.functional as F
 from torch_geometric.nn import SAGEConv as PyGSAGEConv
 
-import graphseq
 from graphseq import GraphSAGE, load_dataset
+from graphseq.datasets import row_normalize
 
 
 class PyGSAGE(torch.nn.Module):
@@ -61,7 +60,7 @@ PYG_OPTIONS = {"mean": {"aggr": "mean"}, "pool": {"aggr": "max", "project": True
 
 def _prepare(name: str):
     data = load_dataset(name)
-    x = data.x / data.x.sum(1, keepdim=True).clamp(min=1e-12)
+    x = row_normalize(data.x)
     return data, x, x.to_sparse()
 
 
@@ -71,7 +70,7 @@ def _build(variant: str, aggregator: str, data, hidden: int):
         model = PyGSAGE(data.num_features, hidden, classes, **PYG_OPTIONS[aggregator])
     else:
         model = GraphSAGE(
-            data.num_features, hidden, classes, aggregator=aggregator, dropout=0.5, cached=True
+            data.num_features, hidden, classes, aggr=aggregator, dropout=0.5, cached=True
         )
     return model, torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
 
@@ -127,9 +126,7 @@ def _lstm_child(variant: str, epochs: int, hidden: int) -> None:
         x = dense
     else:
         edge_index = data.edge_index
-        model = GraphSAGE(
-            data.num_features, hidden, classes, aggregator="lstm", dropout=0.5, cached=True
-        )
+        model = GraphSAGE(data.num_features, hidden, classes, aggr="lstm", dropout=0.5, cached=True)
         x = sparse
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -189,50 +186,27 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs-per-round", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads (default 1: on an oversubscribed shared machine 2 OpenMP threads "
-        "wait on each other and every variant runs several times slower)",
-    )
     parser.add_argument("--lstm-epochs", type=int, default=3)
     parser.add_argument("--pyg-lstm-limit-gb", type=float, default=20.0)
     parser.add_argument("--skip-lstm", action="store_true")
     parser.add_argument("--lstm-child", choices=["graphseq", "pyg"], help=argparse.SUPPRESS)
-    parser.add_argument("--out", default="benchmarks/results")
+    common.add_run_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    run_header = common.start_run(args, argv)
     if args.lstm_child:
         _lstm_child(args.lstm_child, args.lstm_epochs, args.hidden)
         return 0
     log = print
-    load = os.getloadavg()
     results = {
+        **run_header,
         "full_graph_epoch_ms": time_full_graph(
             args.datasets, args.rounds, args.epochs_per_round, args.hidden, log
         ),
         "settings": vars(args),
-        "environment": {
-            "graphseq": graphseq.__version__,
-            "torch": torch.__version__,
-            "torch_geometric": __import__("torch_geometric").__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "cpus": os.cpu_count(),
-            "load_average_at_start": load,
-            "note": "shared 2-core machine with other benchmarks running; compare ratios only",
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "python benchmarks/sage_speed.py " + " ".join(argv or sys.argv[1:]),
     }
     if not args.skip_lstm:
         results["lstm_cora"] = time_lstm(args.lstm_epochs, args.hidden, args.pyg_lstm_limit_gb, log)
-    results["environment"]["load_average_at_end"] = os.getloadavg()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sage_speed.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "sage_speed.md").write_text(format_markdown(results))
+    common.write_results(args.out, "sage_speed", results, format_markdown)
     print(format_markdown(results))
     return 0
 
@@ -267,13 +241,7 @@ def format_markdown(results: dict) -> str:
             if row.get("address_space_limit_gib"):
                 status += f" (address-space limit {row['address_space_limit_gib']:g} GiB)"
             lines.append(f"| {variant} | {status} | {epoch} | {peak} |")
-    env = results["environment"]
-    lines += [
-        "",
-        f"`{results['command']}` — graphseq {env['graphseq']}, torch {env['torch']}, PyG "
-        f"{env['torch_geometric']}, {env['threads']} threads on {env['cpus']} CPUs, load average "
-        f"{env['load_average_at_start'][0]:.1f} at start ({env['note']}), {results['date']}.",
-    ]
+    lines += ["", common.footer(results)]
     return "\n".join(lines) + "\n"
 
 

@@ -28,14 +28,14 @@ End-to-end is graph in memory -> embedding matrix; micro-F1 is the DeepWalk prot
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
+import importlib.metadata
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import common
 import numpy as np
 import torch
 
@@ -43,7 +43,6 @@ import torch
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", help="data directory (default: $GRAPHSEQ_DATA)")
-    parser.add_argument("--threads", type=int, default=2, help="threads for both sides (2)")
     parser.add_argument("--walks-per-node", type=int, default=10)
     parser.add_argument("--steps", type=int, default=80, help="steps per walk (nodes - 1)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept")
@@ -58,13 +57,9 @@ def parse_args(argv=None):
         help="PecanPy modes run end to end (comma-separated; SparseOTF adds its slow walks)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--note",
-        default="2-core machine, no other benchmark running",
-        help="what else ran on the machine (printed under the tables)",
-    )
     parser.add_argument("--tag", default="", help="suffix of the result file names")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    # Both sides get the same threads: torch intra-op = numba = gensim workers.
+    common.add_run_arguments(parser, threads=2)
     return parser.parse_args(argv)
 
 
@@ -98,6 +93,15 @@ def _pecanpy_kernel_seconds(graph, walks_per_node: int, steps: int, seed: int, r
     return _best(times[1:])
 
 
+def _installed_version(name: str, module) -> str:
+    """The installed distribution's version (PecanPy has no ``__version__``), else the
+    module's own, else "unknown" (never a guess)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return getattr(module, "__version__", "unknown")
+
+
 def _micro_f1(embeddings, labels, splits: int) -> dict:
     from graphseq.evaluation import linear_probe
 
@@ -113,13 +117,18 @@ def main(argv=None) -> int:
     import numba
     import pecanpy
 
-    import graphseq
     from graphseq import CSRGraph, DeepWalk, load_dataset, random_walks
     from graphseq.models.skipgram import write_walk_corpus
     from graphseq.walks import iter_random_walks
 
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
+    header = common.start_run(
+        args,
+        argv,
+        gensim=gensim.__version__,
+        numba=numba.__version__,
+        pecanpy=_installed_version("pecanpy", pecanpy),
+    )
     numba.set_num_threads(args.threads)
     data = load_dataset("BlogCatalog", args.root)
     graph = CSRGraph.from_data(data)
@@ -130,7 +139,7 @@ def main(argv=None) -> int:
         shape=(graph.num_nodes, graph.num_nodes),
     )
     nodes = args.steps + 1
-    results = {"walks": {}, "end_to_end": {}}
+    results = {**header, "walks": {}, "end_to_end": {}}
     results["settings"] = {
         "threads": args.threads,
         "walks_per_node": args.walks_per_node,
@@ -140,26 +149,12 @@ def main(argv=None) -> int:
         "skipgram": "sg=1, window 10, dim 128, negative 5, sample 1e-3, epochs 1",
         "probe": f"one-vs-rest logistic regression, top-k, {args.splits} splits",
     }
-    results["environment"] = {
-        "graphseq": graphseq.__version__,
-        "pecanpy": getattr(pecanpy, "__version__", "2.0.9"),
-        "torch": torch.__version__,
-        "numba": numba.__version__,
-        "gensim": gensim.__version__,
-        "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
-        "note": args.note,
-    }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = "walks_vs_pecanpy" + (f"_{args.tag}" if args.tag else "")
 
     def log(message: str) -> None:
         """Print a stage's result and rewrite the result files (a stopped run keeps them)."""
         print(message, flush=True)
-        results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-        (out / f"{stem}.md").write_text(format_markdown(results))
+        common.write_results(args.out, stem, results, format_markdown)
 
     # ---------------------------------------------------------------- walk generation
     times = []
@@ -243,7 +238,7 @@ def main(argv=None) -> int:
     # SparseOTF's walks are the slowest part: timed last, so the rest is saved first
     time_pecanpy_walks("SparseOTF", args.sparse_otf_repeats)
     print(format_markdown(results), end="")
-    print(f"results written to {out / stem}.json and .md")
+    print(f"results written to {Path(args.out) / stem}.json and .md")
     return 0
 
 
@@ -275,21 +270,9 @@ def format_markdown(results: dict) -> str:
             lines.append(
                 f"| {name} | {r['seconds']:.1f} | {r['seconds'] / mine:.2f}x | {micro} | {macro} |"
             )
-    env = results["environment"]
-    lines += [
-        "",
-        (f"{s['probe']}. " if results["end_to_end"] else "")
-        + f"graphseq {env['graphseq']}, PecanPy {env['pecanpy']}, torch "
-        f"{env['torch']}, numba {env['numba']}, gensim {env['gensim']}; {env['note']}"
-        + (
-            f" (load average {env['load_average_at_start'][0]:.1f} at start)"
-            if "load_average_at_start" in env
-            else ""
-        )
-        + f"; {results['date']}.",
-    ]
+    lines += ["", (f"{s['probe']}. " if results["end_to_end"] else "") + common.footer(results)]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
