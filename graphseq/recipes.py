@@ -187,6 +187,8 @@ class DeepWalkRecipe:
     walks_per_node: int = 80
     window_size: int = 10
     probe_c: tuple = (0.01, 0.1, 1.0, 10.0)
+    workers: int | None = None
+    """gensim threads; None: min(2, CPUs). Only ``workers=1`` repeats bit for bit."""
 
     def fit(self, data, seed: int, max_epochs: int = 200) -> dict:
         """``max_epochs`` (a GCN setting) does not apply; the whole fit + probe is one "epoch"."""
@@ -200,7 +202,7 @@ class DeepWalkRecipe:
             self.walks_per_node,
             self.window_size,
             seed=seed,
-            workers=min(2, os.cpu_count() or 1),
+            workers=self.workers or min(2, os.cpu_count() or 1),
             progress=False,
         ).fit(data)
         result = probe_split(

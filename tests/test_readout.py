@@ -136,5 +136,7 @@ def test_graph_classifier_reads_nodes_in_the_ordering_or_the_batch_rank():
     other = model(bfs.x, bfs.edge_index, bfs.batch, bfs.num_graphs, bfs.node_rank)
     assert not torch.allclose(computed, other)
     assert GraphClassifier(4, 2, readout="mean").ordering is None
+    factory = GraphClassifier(4, 2, readout=lambda c: LSTMReadout(c, 4, cell="gru"))
+    assert factory.ordering == "degree"  # a sequence reader, however it was given
     with pytest.raises(ValueError, match="ordering must be one of"):
         GraphClassifier(4, 2, ordering="dfs")

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..nn.gcn import GCNConv
 from ..nn.norm import GraphBatchNorm
-from ..nn.readout import readout_channels, resolve_readout
+from ..nn.readout import is_order_sensitive, readout_channels, resolve_readout
 from ..ordering import ORDERINGS, node_ranks, order_nodes
 from ..validation import check_choice, check_features, check_int, check_probability
 
@@ -44,8 +44,9 @@ class GraphClassifier(nn.Module):
         ordering: the node order an order-sensitive readout (``"lstm"``) reads, one of
             `graphseq.ordering.ORDERINGS`, or None to read nodes as given. A batch that carries
             ``node_rank`` (precomputed with `graphseq.ordering.add_node_ranks`) is read in that
-            order; otherwise the ordering is computed per batch. ``"auto"``: ``"degree"`` for the
-            ``"lstm"`` readout, None for the others (which do not depend on order).
+            order; otherwise the ordering is computed per batch. ``"auto"``: ``"degree"`` for a
+            readout that reads a sequence (`LSTMReadout`, PyG's LSTM/GRU aggregations), None for
+            the others (which do not depend on order).
         jumping_knowledge: read out the concatenation of every GCN layer's output (width
             ``num_layers * hidden``) instead of the last one only (Xu et al. 2018).
         include_input: also read out the input features ``x`` themselves (layer 0), prepended
@@ -86,11 +87,8 @@ class GraphClassifier(nn.Module):
         self.readout_dropout = check_probability(
             "readout_dropout", dropout if readout_dropout is None else readout_dropout
         )
-        if ordering == "auto":
-            ordering = "degree" if readout == "lstm" else None
-        if ordering is not None:
+        if ordering not in (None, "auto"):
             check_choice("ordering", ordering, ORDERINGS)
-        self.ordering = ordering
         widths = [in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(
             GCNConv(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
@@ -104,6 +102,9 @@ class GraphClassifier(nn.Module):
         node_channels = hidden_channels * (num_layers if jumping_knowledge else 1)
         node_channels += in_channels if include_input else 0
         self.readout = resolve_readout(readout, node_channels, hidden_channels)
+        if ordering == "auto":
+            ordering = "degree" if is_order_sensitive(self.readout) else None
+        self.ordering = ordering
         out = readout_channels(self.readout, node_channels)
         self.readout_norm = GraphBatchNorm(out) if readout_norm else nn.Identity()
         self.head = _mlp_head(out, hidden_channels, num_classes, dropout)

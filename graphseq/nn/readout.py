@@ -37,7 +37,7 @@ from torch_geometric.nn.aggr import (
 from ..validation import check_choice, check_int, check_probability
 from .sequence import CELLS, SequenceEncoder
 
-__all__ = ["READOUTS", "LSTMReadout", "readout_channels", "resolve_readout"]
+__all__ = ["READOUTS", "LSTMReadout", "is_order_sensitive", "readout_channels", "resolve_readout"]
 
 READOUTS = ("lstm", "mean", "sum", "max", "set2set")
 
@@ -156,6 +156,14 @@ def resolve_readout(
         f"readout must be one of {list(READOUTS)}, a PyG Aggregation module, or a factory "
         f"in_channels -> module; got {type(readout).__name__}."
     )
+
+
+def is_order_sensitive(readout: nn.Module) -> bool:
+    """Whether ``readout``'s result depends on the order of each graph's nodes (a sequence
+    reader: `LSTMReadout`, PyG's ``LSTMAggregation`` or ``GRUAggregation``)."""
+    from torch_geometric.nn.aggr import GRUAggregation, LSTMAggregation
+
+    return isinstance(readout, (LSTMReadout, LSTMAggregation, GRUAggregation))
 
 
 @torch.no_grad()
