@@ -11,7 +11,9 @@ from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_co
 from .evaluation import linear_probe, probe_split
 from .graph import CSRGraph, as_csr
 from .io import from_networkx, from_scipy, load_graph, read_edgelist, read_mat
+from .link_prediction import EdgeScorer, heuristic_scores, link_metrics, split_edges
 from .models import (
+    GAE,
     GCN,
     CharRNN,
     DeepWalk,
@@ -20,10 +22,13 @@ from .models import (
     Node2Vec,
     SequenceClassifier,
     StructureAgnosticBaseline,
+    UnsupervisedGraphSAGE,
     WalkRNN,
     load_embeddings,
     load_keyed_vectors,
+    load_model,
     save_embeddings,
+    save_model,
 )
 from .nn import GCNConv, LSTMReadout, SAGEConv, SequenceEncoder
 from .ordering import OrderNodes, add_node_ranks, node_ranks
@@ -34,6 +39,7 @@ from .train import (
     EarlyStopping,
     GraphClassificationTask,
     LanguageModelTask,
+    LinkPredictionTask,
     NodeClassificationTask,
     SampledNodeClassificationTask,
     SequenceClassificationTask,
@@ -53,6 +59,8 @@ __all__ = [
     "DatasetNotFoundError",
     "DeepWalk",
     "EarlyStopping",
+    "EdgeScorer",
+    "GAE",
     "GCN",
     "GCNConv",
     "GraphClassificationTask",
@@ -60,6 +68,7 @@ __all__ = [
     "GraphSAGE",
     "LSTMReadout",
     "LanguageModelTask",
+    "LinkPredictionTask",
     "NeighborSampler",
     "Node2Vec",
     "NodeClassificationTask",
@@ -72,6 +81,7 @@ __all__ = [
     "StructureAgnosticBaseline",
     "Task",
     "Trainer",
+    "UnsupervisedGraphSAGE",
     "UnsupervisedSAGETask",
     "WalkNodeClassificationTask",
     "WalkRNN",
@@ -82,12 +92,15 @@ __all__ = [
     "dataset_names",
     "from_networkx",
     "from_scipy",
+    "heuristic_scores",
+    "link_metrics",
     "iter_random_walks",
     "linear_probe",
     "load_dataset",
     "load_graph",
     "load_embeddings",
     "load_keyed_vectors",
+    "load_model",
     "make_community_graph",
     "node_ranks",
     "probe_split",
@@ -95,6 +108,8 @@ __all__ = [
     "read_edgelist",
     "read_mat",
     "save_embeddings",
+    "save_model",
     "seed_everything",
+    "split_edges",
     "stratified_folds",
 ]

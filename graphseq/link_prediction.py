@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .graph import CSRGraph, as_csr
+from .graph import as_csr
 from .validation import check_choice, check_fraction, check_int
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "EdgeSplit",
     "HEURISTICS",
     "OPERATORS",
+    "adjacency_matrix",
     "heuristic_scores",
     "link_metrics",
     "sample_non_edges",
@@ -250,9 +251,12 @@ def link_metrics(scores: torch.Tensor, labels: torch.Tensor, hits_at=(20, 50, 10
 
 
 # ---------------------------------------------------------------------------------- heuristics
-def _scipy_adjacency(graph: CSRGraph):
+def adjacency_matrix(graph):
+    """The 0/1 scipy CSR adjacency ``[N, N]`` of ``graph`` (entry ``[u, v]`` for an edge
+    ``u -> v``; duplicate edges once)."""
     import scipy.sparse as sp
 
+    graph = as_csr(graph, "out")
     n = graph.num_nodes
     matrix = sp.csr_matrix(
         (np.ones(graph.num_edges), graph.indices.numpy(), graph.indptr.numpy()), shape=(n, n)
@@ -278,8 +282,7 @@ def heuristic_scores(
     with sparse row products (no Python loop over pairs).
     """
     check_choice("name", name, HEURISTICS)
-    csr = as_csr(graph, "out")
-    adjacency = _scipy_adjacency(csr)
+    adjacency = adjacency_matrix(graph)
     adjacency.setdiag(0)
     adjacency.eliminate_zeros()
     degree = np.asarray(adjacency.sum(1)).ravel()

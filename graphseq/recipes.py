@@ -25,8 +25,11 @@ from .datasets import row_normalize
 __all__ = [
     "CharLMRecipe",
     "DeepWalkRecipe",
+    "EmbeddingLinkRecipe",
+    "GAERecipe",
     "GCNRecipe",
     "GraphSAGERecipe",
+    "HeuristicRecipe",
     "WalkRNNRecipe",
     "normalized_features",
     "num_classes",
@@ -341,3 +344,156 @@ class CharLMRecipe:
         trainer.fit(resume=resume)
         metrics = trainer.evaluate(("test",)) if "test" in task.splits else {}
         return model, trainer, metrics
+
+
+# ---------------------------------------------------------------------------------- links
+def _featureless_identity(data):
+    """``data`` with one-hot node ids as sparse features when it has none (as Kipf & Welling
+    do for a featureless graph), else with row-normalized features."""
+    return normalized_features(data, identity_if_missing=True)
+
+
+def _link_result(metrics_val: dict, metrics_test: dict, **extra) -> dict:
+    result = {f"val_{k}": v for k, v in metrics_val.items()}
+    result.update({f"test_{k}": v for k, v in metrics_test.items()})
+    result.update(extra)
+    return result
+
+
+@dataclass(frozen=True)
+class GAERecipe:
+    """A graph auto-encoder for link prediction (Kipf & Welling 2016): GCN 32 -> 16, inner-product
+    decoder, Adam lr 0.01, one non-edge per training edge drawn afresh every epoch, 400 epochs,
+    the epoch of best validation ROC-AUC restored; row-normalized features (one-hot node ids on a
+    graph without features)."""
+
+    variational: bool = False
+    hidden_channels: int = 32
+    out_channels: int = 16
+    lr: float = 0.01
+    epochs: int = 400
+    negatives_per_edge: int = 1
+
+    def fit(self, data, split, seed: int) -> dict:
+        from .models import GAE
+        from .seed import seed_everything
+        from .train import LinkPredictionTask, Trainer
+
+        data = _featureless_identity(data)
+        seed_everything(seed)
+        model = GAE(
+            data.num_features, self.hidden_channels, self.out_channels,
+            variational=self.variational,
+        )  # fmt: skip
+        trainer = Trainer(
+            model,
+            LinkPredictionTask(data, split, negatives_per_edge=self.negatives_per_edge),
+            optimizer=functools.partial(torch.optim.Adam, lr=self.lr),
+            max_epochs=self.epochs,
+            seed=seed,
+            progress=False,
+        ).fit()
+        metrics = trainer.evaluate(("val", "test"))
+        val = {k[4:]: v for k, v in metrics.items() if k.startswith("val_")}
+        test = {k[5:]: v for k, v in metrics.items() if k.startswith("test_")}
+        return _link_result(val, test, epochs=trainer.epoch_, epoch_time=trainer.epoch_time_)
+
+
+@dataclass(frozen=True)
+class HeuristicRecipe:
+    """A neighbourhood heuristic of the training graph (`graphseq.link_prediction`): nothing
+    is trained, so validation and test are scored the same way."""
+
+    name: str = "adamic_adar"
+
+    def fit(self, data, split, seed: int) -> dict:
+        from .link_prediction import heuristic_scores, link_metrics
+
+        graph = split.train_graph()
+        scores = {}
+        for which in ("val", "test"):
+            pairs, labels = split.pairs(which)
+            scores[which] = link_metrics(heuristic_scores(graph, pairs, self.name), labels)
+        return _link_result(scores["val"], scores["test"])
+
+
+@dataclass(frozen=True)
+class EmbeddingLinkRecipe:
+    """Node embeddings of the training graph scored as edges: the inner product and node2vec's
+    four operators + logistic regression (`graphseq.link_prediction.EdgeScorer`); the operator
+    with the best validation ROC-AUC gives the test numbers.
+
+    ``method``: ``"deepwalk"`` (`DeepWalkRecipe`'s walks and skip-gram), ``"node2vec"`` (10 walks of
+    80 nodes, p and q from ``node2vec_pq``, each pair tried and chosen on validation too),
+    ``"graphsage"`` (`graphseq.models.UnsupervisedGraphSAGE`, 128-d, 10 epochs) or ``"spectral"``
+    (scikit-learn's spectral embedding of the training graph, 128-d)."""
+
+    method: str = "deepwalk"
+    dimensions: int = 128
+    walks_per_node: int | None = None
+    node2vec_pq: tuple = ((1.0, 1.0), (1.0, 0.5), (1.0, 2.0))
+    workers: int | None = None
+    operators: tuple = ("inner", "average", "hadamard", "weighted_l1", "weighted_l2")
+
+    def _embeddings(self, graph, seed: int, p: float = 1.0, q: float = 1.0):
+        workers = self.workers or min(2, os.cpu_count() or 1)
+        if self.method == "deepwalk":
+            from .models import DeepWalk
+
+            walks = self.walks_per_node or DeepWalkRecipe.walks_per_node
+            return (
+                DeepWalk(
+                    self.dimensions,
+                    walks_per_node=walks,
+                    workers=workers,
+                    seed=seed,
+                    progress=False,
+                )
+                .fit(graph)
+                .embeddings_
+            )
+        if self.method == "node2vec":
+            from .models import Node2Vec
+
+            return Node2Vec(
+                p, q, self.dimensions, walks_per_node=self.walks_per_node or 10,
+                workers=workers, seed=seed, progress=False,
+            ).fit(graph).embeddings_  # fmt: skip
+        if self.method == "graphsage":
+            from .models import UnsupervisedGraphSAGE
+
+            return UnsupervisedGraphSAGE(
+                self.dimensions, self.dimensions, seed=seed, progress=False
+            ).fit_transform(_featureless_identity(graph))
+        if self.method == "spectral":
+            from sklearn.manifold import SpectralEmbedding
+
+            from .link_prediction import adjacency_matrix
+
+            adjacency = adjacency_matrix(graph)
+            embedding = SpectralEmbedding(
+                self.dimensions, affinity="precomputed", random_state=seed
+            ).fit_transform(adjacency)
+            return torch.from_numpy(embedding).float()
+        raise ValueError(
+            f"method must be 'deepwalk', 'node2vec', 'graphsage' or 'spectral'; got {self.method!r}."
+        )
+
+    def fit(self, data, split, seed: int) -> dict:
+        from .link_prediction import EdgeScorer
+
+        graph = split.train_graph(data)
+        candidates = self.node2vec_pq if self.method == "node2vec" else ((1.0, 1.0),)
+        best = None
+        for p, q in candidates:
+            embeddings = self._embeddings(graph, seed, p, q)
+            for operator in self.operators:
+                scorer = EdgeScorer(operator, seed=seed).fit(embeddings, split)
+                val = scorer.evaluate(embeddings, split, "val")
+                if best is None or val["roc_auc"] > best[0]["roc_auc"]:
+                    best = (val, scorer.evaluate(embeddings, split, "test"), operator, p, q)
+        val, test, operator, p, q = best
+        extra = {"operator": operator}
+        if self.method == "node2vec":
+            extra.update(p=p, q=q)
+        return _link_result(val, test, **extra)

@@ -20,7 +20,9 @@ from pathlib import Path
 import torch
 
 from ..datasets import DatasetNotFoundError, load_dataset
+from ..link_prediction import HEURISTICS
 from ..validation import check_int
+from .link_bench import LINK_MODELS, format_link_markdown, run_link_benchmark
 
 __all__ = [
     "BENCH_MODELS",
@@ -251,7 +253,13 @@ def format_markdown(results: dict) -> str:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "bench", help="node-classification benchmark with published numbers beside ours"
+        "bench", help="node-classification or link-prediction benchmark, published numbers beside"
+    )
+    parser.add_argument(
+        "--task",
+        choices=("node", "link"),
+        default="node",
+        help="node classification (default) or link prediction (held-out edges, ROC-AUC/AP)",
     )
     parser.add_argument(
         "--dataset",
@@ -273,8 +281,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--models",
-        default="gcn",
-        help=f"comma-separated models (default: gcn; available: {', '.join(sorted(BENCH_MODELS))})",
+        help="comma-separated models (node task, default gcn: "
+        f"{', '.join(sorted(BENCH_MODELS))}; link task, default gae and the heuristics: "
+        f"{', '.join(sorted(LINK_MODELS))})",
     )
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds (default: 10)")
     parser.add_argument("--epochs", type=int, default=200, help="maximum epochs (default: 200)")
@@ -287,23 +296,25 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    results = run_benchmark(
-        args.dataset,
-        models,
-        seeds=args.seeds,
-        root=args.root,
-        epochs=args.epochs,
-        progress=False if args.quiet else None,
-        fallback=args.fallback,
-        train_fraction=args.train_fraction,
-    )
+    default = "gcn" if args.task == "node" else ",".join(("gae", *HEURISTICS))
+    models = [m.strip() for m in (args.models or default).split(",") if m.strip()]
+    progress = False if args.quiet else None
+    if args.task == "link":
+        results = run_link_benchmark(
+            args.dataset, models, seeds=args.seeds, root=args.root, progress=progress
+        )
+        stem, formatter = f"bench_link_{results['dataset']}", format_link_markdown
+    else:
+        results = run_benchmark(
+            args.dataset, models, seeds=args.seeds, root=args.root, epochs=args.epochs,
+            progress=progress, fallback=args.fallback, train_fraction=args.train_fraction,
+        )  # fmt: skip
+        stem, formatter = f"bench_{results['dataset']}", format_markdown
     results["command"] = "graphseq " + " ".join(sys.argv[1:]) if sys.argv[1:] else "graphseq bench"
-    table = format_markdown(results)
+    table = formatter(results)
     print(table, end="")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"bench_{results['dataset']}"
     (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / f"{stem}.md").write_text(table)
     print(f"results written to {os.path.join(args.out, stem)}.json and .md")

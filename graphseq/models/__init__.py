@@ -7,6 +7,8 @@ from .gae import GAE
 from .gcn import GCN
 from .graph_classifier import GraphClassifier, StructureAgnosticBaseline
 from .graphsage import GraphSAGE
+from .sage_embedding import UnsupervisedGraphSAGE
+from .saving import SavableModule, load_model, save_model
 from .sequence_classifier import SequenceClassifier
 from .walk_rnn import WalkRNN
 
@@ -19,9 +21,13 @@ __all__ = [
     "GraphSAGE",
     "Node2Vec",
     "SequenceClassifier",
+    "SavableModule",
     "StructureAgnosticBaseline",
+    "UnsupervisedGraphSAGE",
     "WalkRNN",
     "load_embeddings",
     "load_keyed_vectors",
+    "load_model",
     "save_embeddings",
+    "save_model",
 ]

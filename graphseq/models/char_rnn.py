@@ -17,13 +17,14 @@ from torch import nn
 from ..nn.sequence import SequenceEncoder
 from ..sequences import CharVocabulary
 from ..validation import check_int
+from .saving import SavableModule
 
 __all__ = ["CharRNN", "STRATEGIES", "generate"]
 
 STRATEGIES = ("greedy", "sample", "top-k")
 
 
-class CharRNN(nn.Module):
+class CharRNN(SavableModule):
     """Next-character model: ``P(x_{t+1} | x_1..x_t) = softmax(W h_t + b)``.
 
     Args:

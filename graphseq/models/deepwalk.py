@@ -20,6 +20,7 @@ from ..progress import progress_bar
 from ..validation import check_choice, check_int, check_number
 from ..walks import check_bias, iter_random_walks
 from .embedding_io import save_embeddings, to_keyed_vectors
+from .saving import load_model, save_model
 from .skipgram import SkipGramSettings, train_skipgram
 
 __all__ = ["DeepWalk", "Node2Vec"]
@@ -250,6 +251,33 @@ class DeepWalk(BaseEstimator):
     def fit_transform(self, data, y=None) -> torch.Tensor:
         """``fit(data)`` then the embeddings of every node."""
         return self.fit(data).embeddings_
+
+    # ------------------------------------------------------------------ saving
+    _FITTED = (
+        "embeddings_", "node_ids_", "trained_mask_", "corpus_", "walk_seconds_",
+        "train_seconds_", "num_walks_", "fit_seconds_",
+    )  # fmt: skip
+
+    def _fitted_state(self) -> dict:
+        self._check_fitted()
+        return {name: getattr(self, name) for name in self._FITTED if hasattr(self, name)}
+
+    def _load_fitted_state(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def save(self, path):
+        """Save the parameters and the fitted embeddings with their node ids to one file
+        (`graphseq.save_model`); `load` reads it back."""
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The estimator saved at ``path``."""
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
 
     def save_embeddings(self, path, format: str | None = None):
         """Save ``embeddings_`` keyed by the original node ids (word2vec text, ``.npy`` or

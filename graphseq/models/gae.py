@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..nn.functional import dropout
 from ..nn.gcn import GCNConv
 from ..validation import check_int, check_probability
+from .saving import SavableModule
 
 __all__ = ["GAE"]
 
 
-class GAE(nn.Module):
+class GAE(SavableModule):
     """A graph auto-encoder (``variational=False``) or VGAE (``variational=True``).
 
     Args:

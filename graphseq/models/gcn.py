@@ -9,11 +9,12 @@ from torch import nn
 from ..nn.functional import dropout
 from ..nn.gcn import GCNConv
 from ..validation import check_int, check_probability
+from .saving import SavableModule
 
 __all__ = ["GCN"]
 
 
-class GCN(nn.Module):
+class GCN(SavableModule):
     """``num_layers`` graph convolutions with ReLU and dropout between them.
 
     ``dropout`` is applied to the input (sparse inputs stay sparse: only stored values are

@@ -13,6 +13,7 @@ from ..nn.norm import GraphBatchNorm
 from ..nn.readout import is_order_sensitive, readout_channels, resolve_readout
 from ..ordering import ORDERINGS, node_ranks, order_nodes
 from ..validation import check_choice, check_features, check_int, check_probability
+from .saving import SavableModule
 
 __all__ = ["GraphClassifier", "StructureAgnosticBaseline"]
 
@@ -30,7 +31,7 @@ def _batch_vector(x: torch.Tensor, batch) -> torch.Tensor:
     return torch.zeros(x.size(0), dtype=torch.long, device=x.device) if batch is None else batch
 
 
-class GraphClassifier(nn.Module):
+class GraphClassifier(SavableModule):
     """``num_layers`` GCN layers (ReLU, optional batch norm) -> readout -> 2-layer MLP.
 
     Args:
@@ -140,7 +141,7 @@ class GraphClassifier(nn.Module):
         return self.head(self.readout_norm(graph))
 
 
-class StructureAgnosticBaseline(nn.Module):
+class StructureAgnosticBaseline(SavableModule):
     """Sum of each graph's node features -> batch norm -> 2-layer MLP; the edges are ignored.
 
     The structure-free baseline of Errica et al. 2020 (their molecular variant): if a graph

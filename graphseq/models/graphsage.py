@@ -10,6 +10,7 @@ from torch import nn
 from ..nn.functional import dropout
 from ..nn.sage import SAGEConv
 from ..validation import check_int, check_probability
+from .saving import SavableModule
 
 __all__ = ["GraphSAGE", "PAPER_AGGR_CHANNELS"]
 
@@ -19,7 +20,7 @@ __all__ = ["GraphSAGE", "PAPER_AGGR_CHANNELS"]
 PAPER_AGGR_CHANNELS = {"pool": 512, "lstm": 128}
 
 
-class GraphSAGE(nn.Module):
+class GraphSAGE(SavableModule):
     """``num_layers`` GraphSAGE layers with ReLU (σ) and dropout between them.
 
     Args:

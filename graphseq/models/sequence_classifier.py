@@ -9,11 +9,12 @@ from torch import nn
 
 from ..nn.sequence import SequenceEncoder
 from ..validation import check_int
+from .saving import SavableModule
 
 __all__ = ["SequenceClassifier"]
 
 
-class SequenceClassifier(nn.Module):
+class SequenceClassifier(SavableModule):
     """Classify whole sequences from the encoder's summary (``output="last"`` by default).
 
     Args:

@@ -17,11 +17,12 @@ from torch import nn
 from ..nn.functional import dropout as sparse_dropout
 from ..nn.functional import matmul
 from ..nn.sequence import CELLS, SequenceEncoder
+from .saving import SavableModule
 
 __all__ = ["WalkRNN"]
 
 
-class WalkRNN(nn.Module):
+class WalkRNN(SavableModule):
     """Random-walk sequence node classifier.
 
     Args:
