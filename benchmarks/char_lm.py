@@ -52,7 +52,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--max-minutes",
         type=float,
-        default=22.0,
+        default=55.0,
         help="stop after the epoch that passes this much training time (0: no limit)",
     )
     parser.add_argument("--sample-length", type=int, default=400)

@@ -201,3 +201,24 @@ def test_link_bench_command(capsys, tmp_path):
     for model in ("gae", "adamic_adar", "deepwalk"):
         assert f"| {model} |" in out
     assert (tmp_path / "bench_link_KarateClub.json").is_file()
+
+
+def test_link_benchmark_configs_build_their_rows():
+    """Every committed benchmark config names known models and real recipe fields."""
+    import sys
+    from pathlib import Path
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(benchmarks))
+    try:
+        import link_prediction as script
+    finally:
+        sys.path.remove(str(benchmarks))
+    names = sorted(p.stem for p in (benchmarks / "configs" / "link_prediction").glob("*.toml"))
+    assert names == sorted(script.DATASETS)
+    for name in names:
+        config = script.read_config(script.CONFIGS, name)
+        rows = [script.link_model(m, config.get(m, {})) for m in config["models"]]
+        assert rows and all(callable(row.run) for row in rows)
+    with pytest.raises(SystemExit, match="unknown field"):
+        script.link_model("deepwalk", {"walks": 3})

@@ -77,19 +77,28 @@ def run_link_benchmark(
     val: float = 0.05,
     test: float = 0.1,
     method: str = "random",
+    display_name: str | None = None,
     **load_options,
 ) -> dict:
     """Every model on ``seeds`` edge splits of ``dataset``; returns the results as a dict (ROC-AUC,
-    AP and Hits@K in %, per seed)."""
+    AP and Hits@K in %, per seed).
+
+    ``models``: names of `LINK_MODELS` or `LinkModel` objects (a recipe configured differently,
+    e.g. fewer walks on a large graph); ``display_name``: the dataset's name in the table and
+    the published lookup (default the file or registry name)."""
     from ..datasets import is_graph_collection, load_dataset
     from ..link_prediction import split_edges
     from ..progress import note, progress_bar
 
-    unknown = [m for m in models if m not in LINK_MODELS]
+    unknown = [m for m in models if not isinstance(m, LinkModel) and m not in LINK_MODELS]
     if unknown:
         raise ValueError(
             f"unknown link model(s) {unknown}; available: {', '.join(sorted(LINK_MODELS))}."
         )
+    entries = {
+        m.name if isinstance(m, LinkModel) else m: m if isinstance(m, LinkModel) else LINK_MODELS[m]
+        for m in models
+    }
     seeds = check_int("seeds", seeds)
     data = load_dataset(dataset, root, **load_options)
     if is_graph_collection(data):
@@ -97,14 +106,14 @@ def run_link_benchmark(
             f"{dataset} is a graph-classification dataset ({len(data)} graphs); link prediction "
             "needs one graph."
         )
-    name = Path(str(dataset)).name
-    runs = {model: [] for model in models}
-    bar = progress_bar(seeds * len(models), desc="link prediction", unit="fit", progress=progress)
+    name = display_name or Path(str(dataset)).name
+    runs = {model: [] for model in entries}
+    bar = progress_bar(seeds * len(entries), desc="link prediction", unit="fit", progress=progress)
     for seed in range(seeds):
         split = split_edges(data, val, test, method=method, seed=seed)
-        for model in models:
+        for model, entry in entries.items():
             start = time.perf_counter()
-            result = LINK_MODELS[model].run(data, split, seed)
+            result = entry.run(data, split, seed)
             result["seconds"] = time.perf_counter() - start
             runs[model].append(result)
             bar.update(1)
@@ -130,7 +139,7 @@ def run_link_benchmark(
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     for model, rows in runs.items():
-        entry = LINK_MODELS[model]
+        entry = entries[model]
         summary = {"description": entry.description, "runs": rows}
         for key in ("test_roc_auc", "test_ap", "test_hits@50", "val_roc_auc"):
             values = [100 * r[key] for r in rows]
