@@ -176,16 +176,20 @@ class _SegmentMax(torch.autograd.Function):
     def forward(ctx, messages, source, target, indptr):
         gathered = messages.index_select(0, source)
         out = torch.segment_reduce(gathered, "max", offsets=indptr, axis=0, unsafe=True)
-        ctx.save_for_backward(messages, out, source, target)
+        # The gathered messages are kept (not re-gathered in backward): one [E, F] copy less.
+        ctx.save_for_backward(gathered, out, source, target, indptr)
+        ctx.num_messages = messages.size(0)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        messages, out, source, target = ctx.saved_tensors
-        is_max = messages.index_select(0, source) == out.index_select(0, target)  # [E, F]
-        ties = torch.zeros_like(out).index_add_(0, target, is_max.to(out.dtype))
-        share = (grad / ties.clamp(min=1.0)).index_select(0, target) * is_max
-        grad_messages = torch.zeros_like(messages).index_add_(0, source, share)
+        gathered, out, source, target, indptr = ctx.saved_tensors
+        degree = indptr.diff()
+        # Each edge's target max, expanded by segment (target-sorted edges: a sequential copy).
+        is_max = (gathered == torch.repeat_interleave(out, degree, dim=0)).to(grad.dtype)
+        ties = torch.segment_reduce(is_max, "sum", offsets=indptr, axis=0, unsafe=True)
+        share = torch.repeat_interleave(grad / ties.clamp(min=1.0), degree, dim=0).mul_(is_max)
+        grad_messages = grad.new_zeros(ctx.num_messages, grad.size(1)).index_add_(0, source, share)
         return grad_messages, None, None, None
 
 
