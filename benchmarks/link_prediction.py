@@ -10,8 +10,9 @@ The runs are `graphseq.cli.link_bench.run_link_benchmark`, the same code as
 ``graphseq bench --task link``.
 
 Outputs (``--out``): ``link_prediction_<NAME>.json`` per dataset (written after each dataset, so
-an interrupted run keeps what it finished; ``--resume`` skips datasets already written with the
-same configuration) and ``link_prediction.md``, all datasets' tables.
+an interrupted run keeps what it finished: every fit is saved as it ends in
+``link_prediction_<NAME>.partial.json``, and ``--resume`` skips datasets already written with the
+same configuration and the fits already saved) and ``link_prediction.md``, all datasets' tables.
 
     GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/link_prediction.py
     GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/link_prediction.py --datasets Cora --seeds 2
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 from pathlib import Path
@@ -88,6 +90,10 @@ def dataset_argument(config: dict, root: str | None) -> str:
     return str(Path(base) / dataset)
 
 
+def _save_partial(path: Path, request: dict, runs: dict) -> None:
+    common.write_atomically(path, common.to_json({"request": request, "runs": runs}))
+
+
 def render(results: dict) -> str:
     lines = [
         "# Link prediction: learned models beside neighbourhood heuristics",
@@ -130,7 +136,7 @@ def main(argv=None) -> int:
     parser.add_argument("--models", help="comma-separated learned rows to keep (default: all)")
     parser.add_argument("--root", help="data directory (default: $GRAPHSEQ_DATA)")
     parser.add_argument("--configs", default=str(CONFIGS), help="folder of <NAME>.toml files")
-    parser.add_argument("--resume", action="store_true", help="skip datasets already written")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     common.add_run_arguments(parser)
     args = parser.parse_args(argv)
     header = common.start_run(args, argv, gensim=gensim.__version__)
@@ -152,6 +158,11 @@ def main(argv=None) -> int:
             print(f"{name}: already written with this configuration ({out}), skipped", flush=True)
             results[name] = previous
             continue
+        # Every fit is saved as it ends; --resume continues from there.
+        partial = out.with_suffix(".partial.json")
+        done = common.read_json(partial, {}) if args.resume else {}
+        if done.get("request") != wanted:
+            done = {}
         result = run_link_benchmark(
             dataset_argument(config, args.root),
             models,
@@ -159,6 +170,8 @@ def main(argv=None) -> int:
             root=args.root,
             progress=True,
             display_name=config.get("name", name),
+            done=done.get("runs"),
+            on_fit=functools.partial(_save_partial, partial, wanted),
             **config.get("load", {}),
         )
         # The run's own environment block (its load average at the end) plus the header's.
@@ -170,6 +183,7 @@ def main(argv=None) -> int:
         )
         common.mark_end(result)
         common.write_atomically(out, common.to_json(result))
+        partial.unlink(missing_ok=True)
         results[name] = result
         print(format_link_markdown(result), flush=True)
     names = [*DATASETS, *(n for n in args.datasets.split(",") if n not in DATASETS)]

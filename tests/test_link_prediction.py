@@ -222,3 +222,27 @@ def test_link_benchmark_configs_build_their_rows():
         assert rows and all(callable(row.run) for row in rows)
     with pytest.raises(SystemExit, match="unknown field"):
         script.link_model("deepwalk", {"walks": 3})
+
+
+def test_link_benchmark_resumes_an_interrupted_run():
+    from graphseq.cli.link_bench import run_link_benchmark
+
+    models = ["common_neighbors", "jaccard", "adamic_adar"]
+    full = run_link_benchmark("KarateClub", models, seeds=2, progress=False)
+    saved = {}
+
+    def stop_after_four(runs):
+        saved.update({m: list(r) for m, r in runs.items()})
+        if sum(len(r) for r in runs.values()) == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_link_benchmark("KarateClub", models, seeds=2, progress=False, on_fit=stop_after_four)
+    assert sum(len(r) for r in saved.values()) == 4
+    fits = []
+    resumed = run_link_benchmark(
+        "KarateClub", models, seeds=2, progress=False, done=saved, on_fit=fits.append
+    )
+    assert len(fits) == 2  # only the two missing fits ran
+    for model in models:
+        assert resumed["models"][model]["test_roc_auc"] == full["models"][model]["test_roc_auc"]

@@ -78,6 +78,8 @@ def run_link_benchmark(
     test: float = 0.1,
     method: str = "random",
     display_name: str | None = None,
+    done: dict | None = None,
+    on_fit=None,
     **load_options,
 ) -> dict:
     """Every model on ``seeds`` edge splits of ``dataset``; returns the results as a dict (ROC-AUC,
@@ -85,7 +87,11 @@ def run_link_benchmark(
 
     ``models``: names of `LINK_MODELS` or `LinkModel` objects (a recipe configured differently,
     e.g. fewer walks on a large graph); ``display_name``: the dataset's name in the table and
-    the published lookup (default the file or registry name)."""
+    the published lookup (default the file or registry name).
+
+    Resuming: ``done`` maps a model to the results of its first seeds from an interrupted run
+    (what ``on_fit(runs)`` was given after every fit, e.g. to save them); those fits are not
+    repeated."""
     from ..datasets import is_graph_collection, load_dataset
     from ..link_prediction import split_edges
     from ..progress import note, progress_bar
@@ -107,15 +113,22 @@ def run_link_benchmark(
             "needs one graph."
         )
     name = display_name or Path(str(dataset)).name
-    runs = {model: [] for model in entries}
+    runs = {model: list((done or {}).get(model, []))[:seeds] for model in entries}
     bar = progress_bar(seeds * len(entries), desc="link prediction", unit="fit", progress=progress)
+    bar.update(sum(len(r) for r in runs.values()))
     for seed in range(seeds):
+        if all(len(r) > seed for r in runs.values()):
+            continue  # every model has this seed already
         split = split_edges(data, val, test, method=method, seed=seed)
         for model, entry in entries.items():
+            if len(runs[model]) > seed:
+                continue
             start = time.perf_counter()
             result = entry.run(data, split, seed)
             result["seconds"] = time.perf_counter() - start
             runs[model].append(result)
+            if on_fit is not None:
+                on_fit(runs)
             bar.update(1)
             note(
                 f"bench link {name} {model} seed {seed}: ROC-AUC {100 * result['test_roc_auc']:.1f}% "
