@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch_geometric.data import Batch, Data
+from helpers import ring_batch
 
 import graphseq as gs
 from graphseq.models import GraphClassifier, SequenceClassifier, StructureAgnosticBaseline
@@ -16,17 +16,7 @@ GRAPH = gs.make_community_graph(num_nodes=90, num_classes=3, num_features=6, see
 EDGES = GRAPH.edge_index
 
 
-def _graphs():
-    graphs = []
-    for n in (4, 5, 6):
-        edge_index = torch.tensor([[i, (i + 1) % n] for i in range(n)]).t()
-        graphs.append(
-            Data(x=torch.randn(n, 6), edge_index=torch.cat([edge_index, edge_index.flip(0)], 1))
-        )
-    return Batch.from_data_list(graphs)
-
-
-BATCH = _graphs()
+BATCH = ring_batch()
 BLOCKS = NeighborSampler(EDGES, [4, 3], seed=0).sample(torch.arange(8))
 
 # name -> (module factory, function(module, dtype) -> output tensor)

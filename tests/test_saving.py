@@ -6,7 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 import torch
-from torch_geometric.data import Batch, Data
+from helpers import ring_batch
 
 import graphseq as gs
 from graphseq.models import GraphClassifier, SequenceClassifier, StructureAgnosticBaseline
@@ -16,17 +16,7 @@ from graphseq.nn import LSTMReadout
 GRAPH = gs.make_community_graph(num_nodes=90, num_classes=3, num_features=6, seed=0)
 
 
-def _graphs():
-    graphs = []
-    for n in (4, 5, 6):
-        edge_index = torch.tensor([[i, (i + 1) % n] for i in range(n)]).t()
-        graphs.append(
-            Data(x=torch.randn(n, 6), edge_index=torch.cat([edge_index, edge_index.flip(0)], 1))
-        )
-    return Batch.from_data_list(graphs)
-
-
-BATCH = _graphs()
+BATCH = ring_batch()
 WALKS = gs.random_walks(GRAPH, 4, 2, seed=0, dead_end="stay").view(2, 90, 4).transpose(0, 1)
 
 MODULES = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -17,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from ..datasets import DatasetNotFoundError, load_dataset
 from ..link_prediction import HEURISTICS
 from ..validation import check_int
+from .common import run_environment
 from .link_bench import LINK_MODELS, format_link_markdown, run_link_benchmark
 
 __all__ = [
@@ -180,15 +178,7 @@ def run_benchmark(
         else (f"random per seed: {train_fraction:g} train, 0.1 validation, the rest test"),
         "seeds": list(range(seeds)),
         "models": {},
-        "environment": {
-            "graphseq": __import__("graphseq").__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "threads": torch.get_num_threads(),
-            "load_average": list(os.getloadavg()),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        **run_environment(),
     }
     key = "test_micro_f1" if multilabel else "test_acc"
     for model in models:

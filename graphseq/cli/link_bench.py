@@ -9,17 +9,14 @@ and the neighbourhood heuristics, which plain link prediction must always be com
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from ..link_prediction import HEURISTICS
 from ..validation import check_int
+from .common import run_environment
 
 __all__ = ["LINK_MODELS", "LinkModel", "format_link_markdown", "run_link_benchmark"]
 
@@ -142,14 +139,7 @@ def run_link_benchmark(
         "split": {"val": val, "test": test, "method": method},
         "seeds": list(range(seeds)),
         "models": {},
-        "environment": {
-            "graphseq": __import__("graphseq").__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "load_average": list(os.getloadavg()),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        **run_environment(),
     }
     for model, rows in runs.items():
         entry = entries[model]

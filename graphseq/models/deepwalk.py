@@ -20,7 +20,7 @@ from ..progress import progress_bar
 from ..validation import check_choice, check_int, check_number
 from ..walks import check_bias, iter_random_walks
 from .embedding_io import save_embeddings, to_keyed_vectors
-from .saving import load_model, save_model
+from .saving import SavableEstimator
 from .skipgram import SkipGramSettings, train_skipgram
 
 __all__ = ["DeepWalk", "Node2Vec"]
@@ -30,7 +30,7 @@ def _as_list(ids) -> list:
     return ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
 
 
-class DeepWalk(BaseEstimator):
+class DeepWalk(SavableEstimator, BaseEstimator):
     """DeepWalk embeddings: uniform (or weight-proportional) walks + gensim skip-gram.
 
     The defaults are the paper's BlogCatalog settings: 80 walks of 40 nodes from every node,
@@ -265,19 +265,6 @@ class DeepWalk(BaseEstimator):
     def _load_fitted_state(self, state: dict) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-
-    def save(self, path):
-        """Save the parameters and the fitted embeddings with their node ids to one file
-        (`graphseq.save_model`); `load` reads it back."""
-        return save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """The estimator saved at ``path``."""
-        model = load_model(path)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
-        return model
 
     def save_embeddings(self, path, format: str | None = None):
         """Save ``embeddings_`` keyed by the original node ids (word2vec text, ``.npy`` or

@@ -18,12 +18,12 @@ from sklearn.base import BaseEstimator
 
 from ..validation import check_features, check_int
 from .graphsage import GraphSAGE
-from .saving import load_model, save_model
+from .saving import SavableEstimator
 
 __all__ = ["UnsupervisedGraphSAGE"]
 
 
-class UnsupervisedGraphSAGE(BaseEstimator):
+class UnsupervisedGraphSAGE(SavableEstimator, BaseEstimator):
     """Node embeddings from GraphSAGE trained with the unsupervised negative-sampling loss
     (`graphseq.train.UnsupervisedSAGETask`: random-walk co-occurrence positives, degree^0.75
     negatives), through the common Trainer.
@@ -155,14 +155,3 @@ class UnsupervisedGraphSAGE(BaseEstimator):
         self.model_ = GraphSAGE(**state["model"]).eval()
         self.model_.load_state_dict(state["state_dict"])
         self.embeddings_, self.history_ = state["embeddings_"], state["history_"]
-
-    def save(self, path):
-        """Save parameters and the trained model to one file (`graphseq.save_model`)."""
-        return save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        model = load_model(path)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
-        return model

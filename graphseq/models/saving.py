@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["MODEL_FORMAT", "SavableModule", "load_model", "save_model"]
+__all__ = ["MODEL_FORMAT", "SavableEstimator", "SavableModule", "load_model", "save_model"]
 
 MODEL_FORMAT = 1
 """Version of the saved-model layout; bumped when an older file could not be read correctly."""
@@ -63,6 +63,24 @@ class SavableModule(torch.nn.Module):
     def load(cls, path, map_location="cpu"):
         """The model saved at ``path`` (must be a ``cls``)."""
         model = load_model(path, map_location)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
+
+
+class SavableEstimator:
+    """`save` / `load` for a scikit-learn-style estimator that implements ``_fitted_state()``
+    (its fitted attributes as a dict) and ``_load_fitted_state(state)``; the parameters are
+    ``get_params()``."""
+
+    def save(self, path) -> Path:
+        """Save the parameters and the fitted state to ``path`` (see `save_model`)."""
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The estimator saved at ``path`` (must be a ``cls``)."""
+        model = load_model(path)
         if not isinstance(model, cls):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
         return model
