@@ -45,15 +45,10 @@ from graphseq.evaluation import probe_split
 from graphseq.recipes import GCNRecipe, GraphSAGERecipe, normalized_features
 from graphseq.seed import seed_everything
 from graphseq.train import (
-    EarlyStopping,
-    NodeClassificationTask,
-    SampledNodeClassificationTask,
     Trainer,
     UnsupervisedSAGETask,
 )
 
-# The supervised rows train like the `graphseq bench` entries (`GraphSAGERecipe`).
-RECIPE = GraphSAGERecipe()
 # Unsupervised GraphSAGE (no recipe in the library): the embedding model and its training.
 UNSUPERVISED_WIDTH = 128
 UNSUPERVISED_TASK = {"walk_length": 5, "window": 2, "num_negatives": 5, "batch_size": 1024}
@@ -68,28 +63,9 @@ def _without_test_nodes(data):
     return data.edge_index[:, keep]
 
 
-def _model(
-    data, aggr, hidden=RECIPE.hidden_channels, out=None, dropout=RECIPE.dropout, cached=False
-):
-    return GraphSAGE(
-        data.num_features,
-        hidden,
-        out or int(data.y.max()) + 1,
-        aggr=aggr,
-        dropout=dropout,
-        aggr_channels=RECIPE.aggr_channels,  # the pool projection / LSTM width; mean ignores it
-        cached=cached,
-    )
-
-
-def _fit_supervised(model, task, seed, epochs) -> Trainer:
-    """The recipe's training: Adam with its lr and weight decay, early stopping on the
-    validation loss with its patience, best weights restored."""
-    optimizer = functools.partial(torch.optim.Adam, lr=RECIPE.lr, weight_decay=RECIPE.weight_decay)
-    return Trainer(
-        model, task, optimizer=optimizer, early_stopping=EarlyStopping(patience=RECIPE.patience),
-        max_epochs=epochs, seed=seed, progress=False,
-    ).fit()  # fmt: skip
+def _recipe(aggr: str, **changes) -> GraphSAGERecipe:
+    """The `graphseq bench` recipe of ``aggr`` (its chosen settings, `SAGE_AGGREGATOR_SETTINGS`)."""
+    return GraphSAGERecipe.for_aggregator(aggr, **changes)
 
 
 def _summary(trainer, test_acc: float) -> dict:
@@ -104,26 +80,16 @@ def _train_graph(data, inductive: bool):
 def run_full(data, seed, epochs, *, aggr, inductive=False):
     """Full-batch supervised training: the recipe itself, or (inductive) on the graph without
     the test nodes, the test nodes scored on the full graph."""
-    if not inductive:
-        return GraphSAGERecipe(aggr=aggr).fit(data, seed, epochs)
-    data = normalized_features(data)  # sparse rows, multiplied without densifying
-    seed_everything(seed)
-    model = _model(data, aggr)
-    task = NodeClassificationTask(data, train_edge_index=_without_test_nodes(data))
-    trainer = _fit_supervised(model, task, seed, epochs)
+    trainer = _recipe(aggr).train(
+        data, seed, epochs, train_edge_index=_train_graph(data, inductive)
+    )
     return _summary(trainer, trainer.test()["test_acc"])
 
 
 def run_sampled(data, seed, epochs, *, aggr, inductive=False):
-    # Sparse rows: a [25, 10] batch gathers ~9000 input rows; dense, their dropout mask and
-    # copy took 90% of the epoch (2.4 s against 0.19 s per Cora epoch, same model).
-    data = normalized_features(data)
-    seed_everything(seed)
-    model = _model(data, aggr)
-    task = SampledNodeClassificationTask(
-        data, [25, 10], batch_size=32, train_edge_index=_train_graph(data, inductive)
-    )
-    trainer = _fit_supervised(model, task, seed, epochs)
+    """The recipe on sampled mini-batches (fan-outs [25, 10], 32 seeds per batch)."""
+    recipe = _recipe(aggr, fanouts=(25, 10), batch_size=32)
+    trainer = recipe.train(data, seed, epochs, train_edge_index=_train_graph(data, inductive))
     return _summary(trainer, trainer.test()["test_acc"])  # test nodes: on the full graph
 
 
@@ -131,7 +97,10 @@ def run_unsupervised(data, seed, epochs, *, aggr, inductive=False):
     data = normalized_features(data)
     seed_everything(seed)
     width = UNSUPERVISED_WIDTH
-    model = _model(data, aggr, hidden=width, out=width, dropout=0.0, cached=not inductive)
+    model = GraphSAGE(
+        data.num_features, width, width, aggr=aggr, dropout=0.0,
+        aggr_channels=_recipe(aggr).aggr_channels, cached=not inductive,
+    )  # fmt: skip
     task = UnsupervisedSAGETask(
         data,
         splits={"train": ~data.test_mask} if inductive else None,

@@ -10,8 +10,10 @@ Part 1 (one run, interleaved round by round so background load hits every varian
 
 An epoch is forward + backward + optimizer step (no evaluation); the median over rounds is kept.
 
-Part 2: the LSTM aggregator full-graph on Cora in PyG's configuration (LSTM hidden size =
-``in_channels`` = 1433 in the first layer), each in its own subprocess so its peak resident
+Part 2: the LSTM aggregator on Cora, in PyG's configuration (LSTM hidden size = ``in_channels``
+= 1433 in the first layer) and at the paper's width (128, the recipe's: full graph, and sampled
+[25, 10] with 32 seeds per batch, an epoch there being train + validation through the Trainer),
+each in its own subprocess so its peak resident
 memory (``ru_maxrss``) is its own: graphseq (packed neighbour sequences) and PyG's
 ``SAGEConv(aggr="lstm")`` (pads every node to the largest degree). The PyG child runs under an
 address-space limit (``--pyg-lstm-limit-gb``) so that on a shared machine it fails fast instead
@@ -114,11 +116,22 @@ def time_full_graph(datasets, rounds: int, epochs_per_round: int, hidden: int, l
 
 
 # ---------------------------------------------------------------------- LSTM child processes
+# Part 2's variants: (implementation, LSTM hidden size, sampled?). "paper": the GraphSAGE paper's
+# LSTM width (128), the recipe's; the others PyG's fixed width (= in_channels, 1433 on Cora).
+LSTM_VARIANTS = {
+    "graphseq": ("graphseq", None, False),
+    "pyg": ("pyg", None, False),
+    "graphseq-paper": ("graphseq", 128, False),
+    "graphseq-paper-sampled": ("graphseq", 128, True),
+}
+
+
 def _lstm_child(variant: str, epochs: int, hidden: int) -> None:
     data, dense, sparse = _prepare("Cora")
     torch.manual_seed(0)
     classes = int(data.y.max()) + 1
-    if variant == "pyg":
+    implementation, width, sampled = LSTM_VARIANTS[variant]
+    if implementation == "pyg":
         from torch_geometric.utils import sort_edge_index
 
         edge_index = sort_edge_index(data.edge_index, sort_by_row=False)
@@ -126,8 +139,14 @@ def _lstm_child(variant: str, epochs: int, hidden: int) -> None:
         x = dense
     else:
         edge_index = data.edge_index
-        model = GraphSAGE(data.num_features, hidden, classes, aggr="lstm", dropout=0.5, cached=True)
+        model = GraphSAGE(
+            data.num_features, hidden, classes, aggr="lstm", dropout=0.5, cached=not sampled,
+            aggr_channels=width,
+        )  # fmt: skip
         x = sparse
+    if sampled:
+        _sampled_lstm_child(variant, model, data, epochs)
+        return
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times = []
@@ -153,12 +172,43 @@ def _lstm_child(variant: str, epochs: int, hidden: int) -> None:
     )
 
 
+def _sampled_lstm_child(variant: str, model, data, epochs: int) -> None:
+    """Epochs of the sampled [25, 10] training (32 seeds per batch) through the Trainer."""
+    from graphseq.recipes import normalized_features
+    from graphseq.train import SampledNodeClassificationTask, Trainer
+
+    task = SampledNodeClassificationTask(normalized_features(data), [25, 10], batch_size=32)
+    trainer = Trainer(
+        model,
+        task,
+        optimizer=lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=5e-4),
+        max_epochs=epochs,
+        progress=False,
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    trainer.fit()
+    times = [r["time"] for r in trainer.history_]  # train + validation per epoch
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "status": "ok",
+                "epochs": len(times),
+                "epoch_time_s": statistics.median(times),
+                "epoch_times_s": times,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "rss_before_training_mib": before / 1024,
+            }
+        )
+    )
+
+
 def time_lstm(epochs: int, hidden: int, pyg_limit_gb: float, log) -> dict:
     results = {}
-    for variant in ("graphseq", "pyg"):
+    for variant in LSTM_VARIANTS:
         command = [sys.executable, __file__, "--lstm-child", variant, "--lstm-epochs", str(epochs)]
         command += ["--hidden", str(hidden), "--threads", str(torch.get_num_threads())]
-        limit = pyg_limit_gb if variant == "pyg" else None
+        limit = pyg_limit_gb if LSTM_VARIANTS[variant][0] == "pyg" else None
 
         def set_limit(limit=limit):
             if limit:
@@ -189,7 +239,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lstm-epochs", type=int, default=3)
     parser.add_argument("--pyg-lstm-limit-gb", type=float, default=20.0)
     parser.add_argument("--skip-lstm", action="store_true")
-    parser.add_argument("--lstm-child", choices=["graphseq", "pyg"], help=argparse.SUPPRESS)
+    parser.add_argument("--lstm-child", choices=list(LSTM_VARIANTS), help=argparse.SUPPRESS)
     common.add_run_arguments(parser)
     args = parser.parse_args(argv)
     run_header = common.start_run(args, argv)
@@ -228,19 +278,21 @@ def format_markdown(results: dict) -> str:
     if "lstm_cora" in results:
         lines += [
             "",
-            "### LSTM aggregator, full graph, Cora (1433 input features, LSTM hidden 1433 in "
-            "layer 1 as PyG)",
+            "### LSTM aggregator, Cora (1433 input features): PyG's width (LSTM hidden 1433 in "
+            "layer 1) and the paper's (128), full graph and sampled [25, 10]",
             "",
-            "| implementation | status | epoch time (s) | peak RSS (MiB) |",
-            "|---|---|---|---|",
+            "| implementation | LSTM hidden | training | status | epoch time (s) | peak RSS (MiB) |",
+            "|---|---|---|---|---|---|",
         ]
         for variant, row in results["lstm_cora"].items():
+            _, width, sampled = LSTM_VARIANTS.get(variant, (variant, None, False))
+            setting = f"| {width or 1433} | {'sampled [25, 10], 32 seeds/batch' if sampled else 'full graph'} "
             epoch = f"{row['epoch_time_s']:.2f}" if row.get("epoch_time_s") else "—"
             peak = f"{row['peak_rss_mib']:.0f}" if row.get("peak_rss_mib") else "—"
             status = row.get("status", "")
             if row.get("address_space_limit_gib"):
                 status += f" (address-space limit {row['address_space_limit_gib']:g} GiB)"
-            lines.append(f"| {variant} | {status} | {epoch} | {peak} |")
+            lines.append(f"| {variant} {setting}| {status} | {epoch} | {peak} |")
     lines += ["", common.footer(results)]
     return "\n".join(lines) + "\n"
 

@@ -75,7 +75,7 @@ def _register_recipes() -> None:
             BenchModel(
                 name=f"sage-{aggr}",
                 description=f"graphseq GraphSAGE, {aggr} aggregator, supervised full-batch",
-                run=GraphSAGERecipe(aggr=aggr).fit,
+                run=GraphSAGERecipe.for_aggregator(aggr).fit,
                 # Hamilton et al. 2017 report no Planetoid-split accuracies.
                 source="Hamilton et al. 2017 (no Planetoid-split numbers published)",
             )
