@@ -237,3 +237,23 @@ def test_graphsage_embed_is_the_last_hidden_layer():
     hidden = model.embed(x, edge_index)
     assert hidden.shape == (40, 16) and bool((hidden >= 0).all())
     torch.testing.assert_close(model.convs[1](hidden, edge_index), model(x, edge_index))
+
+
+def test_lstm_block_from_input_gates_equals_the_lstm_over_gathered_neighbours():
+    # SAGEConv applies the LSTM's input transform once per source row of a block; the result
+    # and its gradients must be those of the nn.LSTM over the gathered [n, fanout, F] rows.
+    from graphseq.nn.aggr import LSTMAggregator
+
+    torch.manual_seed(0)
+    aggregator = LSTMAggregator(8, 6)
+    x = torch.randn(20, 8, requires_grad=True)
+    index = torch.randint(0, 20, (7, 5))
+    mask = torch.arange(5).expand(7, 5) < torch.tensor([5, 3, 1, 0, 5, 2, 4])[:, None]
+    for m in (None, mask):
+        fast = aggregator.block_from_gates(aggregator.input_gates(x)[index], m)
+        slow = aggregator.block(x[index], m, None)
+        torch.testing.assert_close(fast, slow, atol=1e-6, rtol=0)
+        grads = torch.autograd.grad(fast.square().sum(), [x, *aggregator.parameters()])
+        expected = torch.autograd.grad(slow.square().sum(), [x, *aggregator.parameters()])
+        for got, want in zip(grads, expected, strict=True):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=0)

@@ -332,6 +332,34 @@ class LSTMAggregator(NeighborAggregator):
                 finished.append(h[following:size])
         return torch.cat(finished[::-1])
 
+    def input_gates(self, x: torch.Tensor) -> torch.Tensor:
+        """``W_ih x + b`` for every row of ``x`` (dense or sparse ``[N, F]``), ``[N, 4H]``: the
+        LSTM's input transform, linear, so a sampled block applies it once per source row and
+        gathers the result (`block_from_gates`) instead of transforming ``[n, fanout, F]``."""
+        rnn = self.lstm.rnn
+        return torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, x, rnn.weight_ih_l0.t())
+
+    def block_from_gates(self, gates: torch.Tensor, mask) -> torch.Tensor:
+        """`block` from the neighbours' input gates ``[n, fanout, 4H]`` (`input_gates`); the
+        same numbers as the ``nn.LSTM`` over the neighbours (valid neighbours first)."""
+        weight_hh = self.lstm.rnn.weight_hh_l0.t()
+        n, steps = gates.shape[:2]
+        h = c = gates.new_zeros(n, self.hidden_channels)
+        states = []
+        for step_gates in gates.unbind(1):
+            i, f, g, o = (step_gates + h @ weight_hh).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            states.append(h)
+        if mask is None:
+            return h
+        # Steps past a node's last valid neighbour do not change the state read before them.
+        count = mask.sum(1)
+        last = torch.stack(states, 1)[
+            torch.arange(n, device=gates.device), (count - 1).clamp(min=0)
+        ]
+        return last.masked_fill((count == 0)[:, None], 0.0)
+
     def block(self, neighbours, mask, root):
         if self.padded:
             if mask is not None:

@@ -40,7 +40,13 @@ from torch import nn
 from torch_geometric.nn.dense.linear import Linear, is_uninitialized_parameter
 
 from ..validation import check_channels, check_edge_index, check_int
-from .aggr import AGGREGATORS, NeighborAggregator, PyGAggregator, resolve_aggregator
+from .aggr import (
+    AGGREGATORS,
+    LSTMAggregator,
+    NeighborAggregator,
+    PyGAggregator,
+    resolve_aggregator,
+)
 from .functional import sparse_dense_product, transpose_csr
 from .gcn import adjacency_to_edge_index
 
@@ -294,6 +300,14 @@ class SAGEConv(nn.Module):
                 out = out + self.lin_l.bias
             if self.lin_r is not None:
                 out = out + transformed[:n, self.out_channels :]
+            return out
+        if isinstance(aggregator, LSTMAggregator) and not aggregator.padded and not self.project:
+            # The LSTM's input transform once per source row (sparse rows stay sparse), then
+            # gathered: [n_src, F] x [F, 4H] instead of [n, fanout, F] x [F, 4H].
+            gates = neighbours(aggregator.input_gates(x))
+            out = self.lin_l(aggregator.block_from_gates(gates, block.mask))
+            if self.lin_r is not None:
+                out = out + (_transform(x, self.lin_r.weight)[:n] if sparse else self.lin_r(x[:n]))
             return out
         h = self._projected(x) if self.project else _dense(x)
         out = self.lin_l(aggregator.block(neighbours(h), block.mask, h[:n]))
