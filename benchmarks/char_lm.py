@@ -165,8 +165,9 @@ def markdown(result: dict) -> str:
         f"Model: embedding {c['embedding_dim']} -> {c['num_layers']}-layer LSTM, hidden "
         f"{c['hidden_size']} (graphseq `SequenceEncoder`) -> softmax over "
         f"{result['vocabulary_size']} characters. Truncated BPTT: {c['batch_size']} streams, "
-        f"windows of {c['seq_len']} characters, state carried across windows; Adam lr "
-        f"{c['lr']}, gradient clip {c['grad_clip']}, seed {c['seed']}. Text: "
+        f"windows of {c['seq_len']} characters, state carried across windows; dropout "
+        f"{c.get('dropout', 0.0)}; Adam lr {c['lr']} ({c.get('lr_schedule', 'constant')} "
+        f"schedule), gradient clip {c['grad_clip']}, seed {c['seed']}. Text: "
         f"{result['text_characters']:,} characters; train = first 85%, validation = next 5% "
         f"(keeps the best epoch), held-out test = last 10% ({result['held_out_characters']:,} "
         "characters).",
