@@ -178,9 +178,12 @@ def init_distributed(
 
 def shutdown() -> None:
     """Leave the process group (at the end of a script; a no-op when there is none)."""
+    import gc
+
     import torch.distributed as dist
 
     if is_initialized():
+        gc.collect()  # DDP objects left in reference cycles must go before their group
         dist.destroy_process_group()
 
 

@@ -152,6 +152,15 @@ def walk_rnn():
     return model, task
 
 
+WALK_OPTIONS = dict(walk_length=6, walks_per_node=3, seed=5, nodes_per_chunk=16)
+
+
+def walk_graph():
+    from graphseq import make_community_graph
+
+    return make_community_graph(150, 3, seed=3)
+
+
 TASKS = {
     "sampled_sage": sampled_sage,
     "unsupervised_sage": unsupervised_sage,
@@ -219,6 +228,10 @@ def scenario_tasks(out: Path, rank: int, options: dict) -> dict:
         progress=False,
     )
     result["cross_validation"] = cv.to_dict()
+    # Walk shards, the ranks found from the process group.
+    from graphseq.walk_shards import write_walk_shards
+
+    write_walk_shards(walk_graph(), out / "shards", **WALK_OPTIONS)
     return result
 
 

@@ -199,6 +199,14 @@ def _walk_multiset(directory) -> list:
     return sorted(map(tuple, walks.tolist()))
 
 
+def test_walk_shards_of_two_ranks_of_a_process_group_equal_one_writers(ranks, tmp_path):
+    _, out = ranks
+    assert read_manifest(out / "shards")["world_size"] == WORLD
+    write_walk_shards(workers.walk_graph(), tmp_path, rank=0, world_size=1, **workers.WALK_OPTIONS)
+    assert torch.equal(torch.cat(list(iter_walk_shards(tmp_path))),
+                       torch.cat(list(iter_walk_shards(out / "shards"))))  # fmt: skip
+
+
 @pytest.mark.parametrize("p, q", [(1.0, 1.0), (0.5, 2.0)])
 def test_walk_shards_of_one_and_of_two_ranks_hold_the_same_walks(tmp_path, p, q):
     from graphseq import make_community_graph
@@ -239,3 +247,29 @@ def test_walk_shards_report_missing_shards_and_train_skipgram(tmp_path):
     assert info["walks"] == 4 * int(has_edges.sum())
     with pytest.raises(ValueError, match="give both rank and world_size"):
         write_walk_shards(data, tmp_path, rank=0)
+
+
+# ---------------------------------------------------------------------------- commands
+def _graphseq(*arguments, timeout=180):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(workers.REPOSITORY)}
+    return subprocess.run(
+        [sys.executable, "-m", "graphseq.cli", *map(str, arguments)],
+        env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_train_sage_with_nproc_runs_as_torchrun_ranks(tmp_path):
+    sage = _graphseq("train-sage", "--dataset", "KarateClub", "--batch-size", 4, "--fanouts",
+                     3, 2, "--hidden-channels", 8, "--epochs", 2, "--out", tmp_path / "s.json",
+                     "--checkpoint", tmp_path / "s.pt", "--nproc", 2)  # fmt: skip
+    assert sage.returncode == 0, sage.stderr[-3000:]
+    assert "torch.distributed.run --standalone --nproc-per-node=2" in sage.stderr
+    assert sage.stdout.count("epoch 2/2 (") == 1 and '"world_size": 2' in sage.stdout  # rank 0
+    import json
+
+    assert json.loads((tmp_path / "s.json").read_text())["world_size"] == 2
+    assert sorted(p.name for p in tmp_path.glob("s.*")) == ["s.json", "s.pt"]

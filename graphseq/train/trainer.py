@@ -185,11 +185,9 @@ class Trainer:
         self.model = model.to(self.device)
         self.task = task
         self.task.setup(self.model, self.device)
-        # The module that trains: DDP all-reduces the gradients in backward (and copies rank
-        # 0's initial weights to every rank now). Evaluation and checkpoints use self.model.
+        # The module that trains: distributed, a DDP wrapper made for each fit (see fit).
+        # Evaluation and checkpoints use self.model.
         self.training_model = self.model
-        if self.distributed:
-            self.training_model = _data_parallel(self.model, self.device)
         self.optimizer = _build_optimizer(optimizer, self.model)
         self.scheduler = _build_scheduler(scheduler, self.optimizer)
         self.early_stopping = (early_stopping or EarlyStopping()).bind(task.monitor)
@@ -409,6 +407,10 @@ class Trainer:
         if not self.distributed:
             return self._fit(resume)
         try:
+            # DDP all-reduces the gradients in backward and copies rank 0's weights to every
+            # rank now. It lives for this fit only: a DDP object destroyed after its process
+            # group (at the end of a script) can hang.
+            self.training_model = _data_parallel(self.model, self.device)
             return self._fit(resume)
         except RuntimeError as error:
             if not dist.communication_errors(error):
@@ -424,6 +426,8 @@ class Trainer:
                 f"{self.epoch_ + 1} (it died, hung or was cut off; its own log says why); "
                 f"{saved}. Cause: {error}"
             ) from error
+        finally:
+            self.training_model = self.model
 
     def _fit(self, resume: bool) -> Trainer:
         exists = resume and self.checkpoint is not None and os.path.isfile(self.checkpoint)
