@@ -477,7 +477,8 @@ class Trainer:
                 for callback in self.callbacks:
                     callback(self, record)
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4f}", **{monitor: f"{record[monitor]:.4f}"})
+                # (a dict: the monitor may be the loss itself)
+                bar.set_postfix(**{"loss": f"{loss:.4f}", monitor: f"{record[monitor]:.4f}"})
                 if stop:
                     self.stopped_early_ = True
                     break
