@@ -204,57 +204,49 @@ def _ratio(runs: dict, key: str, nproc: str) -> str:
     return f"{runs['1'][key] / runs[nproc][key]:.2f}x"
 
 
-def format_markdown(results: dict) -> str:
-    s = results["settings"]
-    nprocs = [str(n) for n in s["nprocs"]]
-    lines = [
-        f"### Distributed sampled GraphSAGE: training-epoch time on {' / '.join(nprocs)} "
-        f"process(es), 1 torch thread each (fan-outs [25, 10], {s['batch_size']} seeds per "
-        "rank and step, median of the epochs after the first)",
-        "",
-        "| graph | nodes | directed edges | training nodes | "
-        + " | ".join(f"{n} proc. (s)" for n in nprocs)
-        + " | "
-        + " | ".join(f"throughput {n} vs 1" for n in nprocs if n != "1")
-        + " |",
-        "|---" * (4 + len(nprocs) + len([n for n in nprocs if n != "1"])) + "|",
-    ]
+def _table(results: dict, what: str, key: str, columns: list[str], cells, ratio: str) -> list:
+    """A table with a row per graph measured: ``columns`` (``cells(entry, runs)`` fills them),
+    then the time on each number of processes and its ratio to 1 process; a last column
+    "same walks" for the walks."""
+    nprocs = [str(n) for n in results["settings"]["nprocs"]]
+    more = [n for n in nprocs if n != "1"]
+    last = ["same walks"] if what == "walks" else []
+    header = [*columns, *(f"{n} proc. (s)" for n in nprocs), *(f"{ratio} {n} vs 1" for n in more)]
+    lines = ["| " + " | ".join(header + last) + " |", "|---" * (len(header) + len(last)) + "|"]
     for graph, entry in results["graphs"].items():
-        runs = entry["sage"]
+        runs = entry[what]
         if not runs:
             continue
-        train = next(iter(runs.values()))["train_nodes"]
-        times = [f"{runs[n]['epoch_time']:.2f}" if n in runs else "—" for n in nprocs]
-        ratios = [_ratio(runs, "epoch_time", n) for n in nprocs if n != "1"]
-        lines.append(
-            f"| {graph} | {entry['nodes']:,} | {entry['edges']:,} | {train:,} | "
-            + " | ".join(times + ratios)
-            + " |"
-        )
-    lines += [
+        row = [graph, *cells(entry, next(iter(runs.values())))]
+        row += [f"{runs[n][key]:.2f}" if n in runs else "—" for n in nprocs]
+        row += [_ratio(runs, key, n) for n in more]
+        if last:
+            row.append("yes" if len({r["walks_sha256"] for r in runs.values()}) == 1 else "NO")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def format_markdown(results: dict) -> str:
+    s = results["settings"]
+    lines = [
+        "### Distributed sampled GraphSAGE: training-epoch time on "
+        f"{' / '.join(map(str, s['nprocs']))} process(es), 1 torch thread each (fan-outs "
+        f"[25, 10], {s['batch_size']} seeds per rank and step, median of the epochs after the "
+        "first)",
+        "",
+        *_table(
+            results, "sage", "epoch_time",
+            ["graph", "nodes", "directed edges", "training nodes"],
+            lambda entry, run: [f"{entry['nodes']:,}", f"{entry['edges']:,}",
+                                f"{run['train_nodes']:,}"],
+            "throughput",
+        ),
         "",
         "### Distributed random walks (`write_walk_shards`: walks and shard files)",
         "",
-        "| graph | walks | "
-        + " | ".join(f"{n} proc. (s)" for n in nprocs)
-        + " | "
-        + " | ".join(f"speed-up {n} vs 1" for n in nprocs if n != "1")
-        + " | same walks |",
-        "|---" * (3 + len(nprocs) + len([n for n in nprocs if n != "1"])) + "|",
-    ]
-    for graph, entry in results["graphs"].items():
-        runs = entry["walks"]
-        if not runs:
-            continue
-        times = [f"{runs[n]['seconds']:.2f}" if n in runs else "—" for n in nprocs]
-        ratios = [_ratio(runs, "seconds", n) for n in nprocs if n != "1"]
-        same = len({r["walks_sha256"] for r in runs.values()}) == 1
-        walks = next(iter(runs.values()))["walks"]
-        lines.append(
-            f"| {graph} | {walks:,} | "
-            + " | ".join(times + ratios)
-            + f" | {'yes' if same else 'NO'} |"
-        )
+        *_table(results, "walks", "seconds", ["graph", "walks"],
+                lambda entry, run: [f"{run['walks']:,}"], "speed-up"),
+    ]  # fmt: skip
     loads = [
         f"{graph} {what} {n}: {r['load_average_at_start'][0]:.1f} -> {r['load_average_at_end'][0]:.1f}"
         for graph, entry in results["graphs"].items()
