@@ -7,6 +7,7 @@ Everything a user needs is importable from here; the subpackages hold the rest
 
 __version__ = "0.2.0"
 
+from . import distributed
 from .datasets import DatasetNotFoundError, dataset_names, load_dataset, make_community_graph
 from .evaluation import linear_probe, probe_split
 from .graph import CSRGraph, as_csr
@@ -90,6 +91,7 @@ __all__ = [
     "as_csr",
     "cross_validate",
     "dataset_names",
+    "distributed",
     "from_networkx",
     "from_scipy",
     "heuristic_scores",

@@ -190,3 +190,33 @@ def test_embed_errors_are_clear(data_root, tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "--p/--q bias node2vec walks" in err
+
+
+def test_train_sage_trains_resumes_and_writes_its_results(tmp_path, capsys):
+    checkpoint, out = tmp_path / "sage.pt", tmp_path / "sage.json"
+    arguments = ["train-sage", "--dataset", "KarateClub", "--batch-size", 8, "--fanouts", 5, 3,
+                 "--hidden-channels", 8, "--checkpoint", checkpoint, "--out", out]  # fmt: skip
+    code, stdout, _ = run([*arguments, "--epochs", 2], capsys)
+    assert code == 0 and stdout.startswith("epoch 1/2 (") and "val_loss" in stdout
+    first = json.loads(out.read_text())
+    assert first["epochs"] == 2 and first["world_size"] == 1 and "test_micro_f1" in first["test"]
+    code, stdout, _ = run([*arguments, "--epochs", 3, "--resume"], capsys)
+    assert code == 0 and stdout.startswith("epoch 3/3 (")  # epochs 1-2 came from the checkpoint
+    resumed = json.loads(out.read_text())
+    assert [r["epoch"] for r in resumed["history"]] == [1, 2, 3]
+    assert resumed["history"][:2] == first["history"]
+    code, _, err = run(["train-sage", "--dataset", "KarateClub", "--nproc", 0], capsys)
+    assert code == 2 and "--nproc must be at least 1" in err
+
+
+def test_walks_command_writes_shards_and_embeddings(tmp_path, capsys):
+    arguments = ["walks", "--dataset", "KarateClub", "--out", tmp_path / "walks",
+                 "--walks-per-node", 4, "--walk-length", 6, "--embed", tmp_path / "k.npy",
+                 "--dimensions", 8]  # fmt: skip
+    code, stdout, _ = run(arguments, capsys)
+    assert code == 0 and "walks: 1 shard(s) of KarateClub" in stdout
+    assert "skip-gram: 34 of 34 nodes learned" in stdout
+    import numpy as np
+
+    assert np.load(tmp_path / "k.npy").shape == (34, 8)
+    assert np.load(tmp_path / "walks" / "walks-00000-of-00001.npy").shape == (136, 6)

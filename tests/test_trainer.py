@@ -70,6 +70,17 @@ def test_monitor_max_mode(data):
     assert stopping.best_epoch == -1  # the Trainer works on its own copy
 
 
+def test_the_epoch_loss_can_be_the_monitor_without_evaluation(data):
+    task = NodeClassificationTask(data)
+    task.eval_splits = ()
+    seed_everything(0)
+    stopping = EarlyStopping("loss", patience=None)
+    trainer = Trainer(GCN(10, 16, 3), task, early_stopping=stopping, max_epochs=5, progress=True)
+    trainer.fit()
+    assert set(trainer.history_[0]) == {"epoch", "loss", "lr", "time"}
+    assert trainer.best_score_ == min(r["loss"] for r in trainer.history_)
+
+
 def test_mode_follows_the_monitor_name_when_not_given(data):
     # The node task minimizes its own val_loss; an accuracy monitor must not inherit "min".
     def mode(**options):

@@ -11,12 +11,12 @@ import os
 import sys
 
 from .. import __version__
-from . import bench, datasets, embed, generate, train_lm, viz
+from . import bench, datasets, embed, generate, train_lm, train_sage, viz, walks
 from .common import CommandError
 
 __all__ = ["CommandError", "build_parser", "main"]
 
-SUBCOMMANDS = (bench, datasets, embed, generate, train_lm, viz)
+SUBCOMMANDS = (bench, datasets, embed, generate, train_lm, train_sage, viz, walks)
 """In the order ``graphseq --help`` lists them."""
 
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for --nproc relaunches
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -11,7 +11,7 @@ keyed by the graph's original node ids, ``.npy``, ``.pt``); see `graphseq.models
 
 from __future__ import annotations
 
-from .common import CommandError
+from .common import add_graph_arguments, load_graph_source
 
 __all__ = ["load_source", "register", "run"]
 
@@ -23,18 +23,7 @@ def register(subparsers) -> None:
         "embed", help="DeepWalk / node2vec embeddings of a dataset, saved to a file"
     )
     parser.add_argument("method", choices=METHODS, help="deepwalk or node2vec")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", help="a dataset name (see `graphseq datasets`) or a path")
-    source.add_argument("--edgelist", help="an edge-list file (.txt/.tsv/.csv, optionally .gz)")
-    source.add_argument("--mat", help="a MATLAB .mat graph ('network' adjacency)")
-    parser.add_argument("--directed", action="store_true", help="--edgelist: keep directions")
-    parser.add_argument(
-        "--weighted",
-        choices=("auto", "yes", "no"),
-        default="auto",
-        help="--edgelist: read the third column as weights (auto: when there is one)",
-    )
-    parser.add_argument("--root", help="data directory to search first (else $GRAPHSEQ_DATA)")
+    add_graph_arguments(parser)
     parser.add_argument("--out", required=True, help="output file (.emb/.txt word2vec, .npy, .pt)")
     parser.add_argument("--format", choices=("word2vec", "npy", "pt"), help="override the suffix")
     parser.add_argument("--dimensions", type=int, default=128, help="embedding size (128)")
@@ -91,24 +80,7 @@ def build_model(args):
 
 def load_source(args):
     """The graph the arguments name, with a clear error for a collection of graphs."""
-    from ..datasets import is_graph_collection, load_dataset
-    from ..io import read_edgelist, read_mat
-
-    if args.edgelist:
-        weighted = {"auto": None, "yes": True, "no": False}[args.weighted]
-        return read_edgelist(
-            args.edgelist, directed=args.directed, weighted=weighted
-        ), args.edgelist
-    if args.mat:
-        return read_mat(args.mat), args.mat
-    data = load_dataset(args.dataset, args.root)
-    if is_graph_collection(data):
-        raise CommandError(
-            f"{args.dataset} is a graph-classification dataset ({len(data)} graphs); embed "
-            "learns the nodes of one graph: give a node dataset (e.g. Cora, BlogCatalog), "
-            "--edgelist FILE or --mat FILE."
-        )
-    return data, args.dataset
+    return load_graph_source(args, "embed learns the nodes of one graph")
 
 
 def run(args) -> int:

@@ -10,6 +10,11 @@ Seeds: fold ``k``'s run ``r`` seeds its holdout and its weights with ``seed + k 
 Every fold is seeded on its own, so folds can run in any order, in separate processes, or
 after an interruption (pass the remaining folds of `stratified_folds` as ``folds``) and give
 the same numbers as one uninterrupted run.
+
+Distributed (a process group, or a script launched by ``torchrun``): the folds are dealt to the
+ranks, rank ``r`` of ``K`` trains folds ``r, r + K, ...`` (of the list of folds to run) in one
+process each, and every rank returns the whole result, gathered in fold order: the numbers of
+one process, in about ``1/K`` of its time.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from .. import distributed as dist
 from ..progress import progress_bar
 from ..seed import seed_everything
 from ..validation import check_fraction, check_int
@@ -158,6 +164,7 @@ def cross_validate(
     val_fraction: float = 0.1,
     progress: bool | None = None,
     on_fold: Callable[[FoldResult], None] | None = None,
+    distributed: bool | None = None,
 ) -> CrossValidationResult:
     """Run the protocol above.
 
@@ -177,7 +184,11 @@ def cross_validate(
             ``EarlyStopping(patience=20)`` on validation accuracy.
         val_fraction: the holdout of every training part.
         progress: a bar over folds with the running mean accuracy (see `graphseq.progress`).
-        on_fold: called with each finished `FoldResult` (to log it or save progress).
+        on_fold: called with each finished `FoldResult` (to log it or save progress), on the
+            rank that trained it.
+        distributed: spread the folds over the ranks (see the module docstring). None: when
+            this process is one of several (a process group is initialized, or the script was
+            launched by ``torchrun``); False: every fold in this process.
     """
     from .early_stopping import EarlyStopping
 
@@ -191,6 +202,15 @@ def cross_validate(
         splits = list(folds)
     options = {"max_epochs": 100, "early_stopping": EarlyStopping(patience=20)}
     options.update(trainer_options or {})
+    options["distributed"] = False  # each fold trains in one process
+    if distributed is None:
+        distributed = dist.is_initialized() or dist.launched_by_torchrun()
+    order = [split["fold"] for split in splits]
+    if distributed:
+        dist.init_distributed("cpu")
+        splits = splits[dist.get_rank() :: dist.get_world_size()]
+        if not dist.is_main_process():
+            progress = False
     done: list[FoldResult] = []
     bar = progress_bar(len(splits), desc="cross-validation", unit="fold", progress=progress)
     for split in splits:
@@ -223,6 +243,9 @@ def cross_validate(
         if on_fold is not None:
             on_fold(result)
     bar.close()
+    if distributed:
+        by_fold = {r.fold: r for rank_done in dist.all_gather_objects(done) for r in rank_done}
+        done = [by_fold[fold] for fold in order]
     return CrossValidationResult(done, seed, runs)
 
 

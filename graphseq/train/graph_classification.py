@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from ..validation import check_features, check_int
 from .metrics import accuracy
+from .sharding import epoch_shares
 from .task import Task, resolve_splits
 
 __all__ = ["GraphBatch", "GraphClassificationTask", "GraphStore"]
@@ -102,7 +103,8 @@ class GraphClassificationTask(Task):
             attributes (e.g. ``node_rank`` from `graphseq.nn.readout.add_node_ranks`) are
             carried into the batches.
         splits: split name -> graph indices (or a boolean mask); ``"train"`` is required.
-        batch_size: graphs per training batch (evaluation uses ``eval_batch_size``).
+        batch_size: graphs per training batch (evaluation uses ``eval_batch_size``); per rank
+            when training distributed.
         forward: ``forward(model, batch) -> logits [num_graphs, C]``; default
             ``model(x, edge_index, batch, num_graphs=..., node_rank=...)``.
 
@@ -186,6 +188,14 @@ class GraphClassificationTask(Task):
         index = index[torch.randperm(index.numel(), generator=generator)]
         for chunk in index.split(self.batch_size):
             yield self._store.select(chunk).to(self.device)
+
+    def rank_batches(self, generator, rank, world_size):
+        if self._store is None:
+            self._store = GraphStore(self.graphs)
+        for share in epoch_shares(
+            self.splits["train"], self.batch_size, generator, rank, world_size
+        ):
+            yield self._store.select(share.items).to(self.device), share
 
     def training_step(self, model, batch) -> torch.Tensor:
         return F.cross_entropy(self.forward(model, batch), batch.y.view(-1))

@@ -10,6 +10,7 @@ from ..graph import CSRGraph
 from ..sampling import MiniBatch, NeighborSampler, gather_rows
 from ..validation import check_int
 from .node_classification import NodeClassificationTask, check_logits
+from .sharding import epoch_shares
 
 __all__ = ["SampledNodeClassificationTask"]
 
@@ -23,6 +24,9 @@ class SampledNodeClassificationTask(NodeClassificationTask):
     ``model(x[batch.n_id], batch.blocks)`` and must return ``[batch.batch_size, C]`` logits (e.g.
     `graphseq.models.GraphSAGE`). Evaluation runs ``model(x, edge_index)`` on the whole graph
     (exact, no sampling noise), like `NodeClassificationTask`.
+
+    Distributed (see `graphseq.train.sharding`): each rank trains on its ``batch_size`` seeds of
+    every step, sampled with the share's own generator.
 
     Args:
         data: PyG ``Data`` as for `NodeClassificationTask`. ``x`` may be None: node ids
@@ -80,6 +84,12 @@ class SampledNodeClassificationTask(NodeClassificationTask):
         return self.sampler.batches(
             self.splits["train"].cpu(), self.batch_size, generator=generator
         )
+
+    def rank_batches(self, generator, rank, world_size):
+        for share in epoch_shares(
+            self.splits["train"], self.batch_size, generator, rank, world_size
+        ):
+            yield self.sampler.sample(share.items, share.generator), share
 
     def training_step(self, model, batch: MiniBatch) -> torch.Tensor:
         batch = batch.to(self.device)

@@ -127,6 +127,17 @@ class Task:
         generator: use it for every shuffle or sample so runs are reproducible and resumable."""
         raise NotImplementedError
 
+    def rank_batches(self, generator: torch.Generator, rank: int, world_size: int) -> Iterable:
+        """Distributed training: rank ``rank``'s ``(batch, share)`` pairs of one epoch, ``share``
+        a `graphseq.train.sharding.BatchShare` (its items and loss weight). Every rank gets the
+        generator in the same state and must draw from it alike; a task usually cuts its epoch
+        with `graphseq.train.sharding.epoch_shares` and builds each batch from ``share.items``
+        and ``share.generator``. Tasks without it train in one process only."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not split its epochs across ranks, so it cannot train "
+            "distributed; train it in one process (distributed=False)."
+        )
+
     def training_step(self, model: torch.nn.Module, batch) -> torch.Tensor:
         """The scalar loss of ``model`` (already in train mode) on ``batch``."""
         raise NotImplementedError

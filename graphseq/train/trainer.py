@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from .. import distributed as dist
 from ..progress import progress_bar
 from ..seed import get_rng_state, make_generator, seed_everything, set_rng_state
 from ..validation import check_int, check_number
@@ -65,6 +66,22 @@ def _build_scheduler(scheduler, optimizer: torch.optim.Optimizer):
     )
 
 
+def _data_parallel(model: torch.nn.Module, device: torch.device):
+    from torch.nn.parallel import DistributedDataParallel
+
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("the model has no trainable parameter, so there is nothing to train.")
+    device_ids = [device.index] if device.type == "cuda" else None
+    try:
+        return DistributedDataParallel(model, device_ids=device_ids)
+    except RuntimeError as error:
+        if dist.communication_errors(error):
+            raise dist.DistributedError(
+                f"rank {dist.get_rank()}: the ranks could not agree on the model ({error})"
+            ) from error
+        raise
+
+
 class Trainer:
     """Train ``model`` on ``task`` (see `Task`).
 
@@ -90,7 +107,24 @@ class Trainer:
             `graphseq.progress`.
         checkpoint: file the training state is saved to after every epoch (atomically);
             ``fit(resume=True)`` continues from it.
-        callbacks: functions ``callback(trainer, record)`` called after every epoch.
+        callbacks: functions ``callback(trainer, record)`` called after every epoch (on every
+            rank when distributed: decorate one with
+            `graphseq.distributed.main_process_only` to run it on rank 0 only).
+        distributed: train data-parallel over the ranks of a process group. None (default):
+            when this process is one of several, i.e. a process group is initialized or the
+            script was launched by ``torchrun`` (the Trainer then joins the group with
+            `graphseq.distributed.init_distributed`); True: require it; False: never (one
+            process, as `cross_validate` trains each fold).
+
+    Distributed (see the guide): the model is wrapped in ``DistributedDataParallel``; each rank
+    trains on its own share of every epoch (``task.rank_batches``, `graphseq.train.sharding`;
+    ``batch_size`` is per rank), the epoch loss is the mean over all ranks' items; rank 0
+    evaluates and broadcasts its metrics and its early-stopping decision, so ``history_`` is the
+    same everywhere; rank 0 alone writes the checkpoint and shows progress. ``evaluate``,
+    ``save`` and ``load`` are then collective: call them on every rank. Python's, NumPy's and
+    torch's global generators (dropout) are seeded with ``seed + rank``; the Trainer's generator
+    (data order) with ``seed`` on every rank. A distributed run resumes with the same number of
+    ranks. One process (``distributed`` off) trains exactly as before.
 
     After `fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``lr``, ``time`` in
     seconds of training, and the task's metrics on ``task.epoch_splits()``), ``epoch_``
@@ -112,6 +146,7 @@ class Trainer:
         progress: bool | None = None,
         checkpoint: str | os.PathLike | None = None,
         callbacks: Sequence[Callable] = (),
+        distributed: bool | None = None,
     ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
@@ -127,10 +162,32 @@ class Trainer:
             grad_clip = check_number("grad_clip", grad_clip, positive=True)
         if seed is not None:
             seed = check_int("seed", seed, minimum=None)
+        if distributed not in (None, True, False):
+            raise TypeError(f"distributed must be None, True or False, got {distributed!r}.")
+        if distributed is None:
+            distributed = dist.is_initialized() or dist.launched_by_torchrun()
+        self.distributed = bool(distributed)
+        self.rank, self.world_size = 0, 1
+        if self.distributed:
+            if type(task).rank_batches is Task.rank_batches:
+                raise TypeError(
+                    f"{type(task).__name__} does not split its epochs across ranks "
+                    "(no rank_batches), so it cannot train distributed; pass "
+                    "distributed=False to train it in one process per rank."
+                )
+            device = dist.init_distributed(resolve_device(device))
+            self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+            if seed is None:  # every rank needs the same data order
+                seed = dist.broadcast_object(int(torch.randint(0, 2**62, (1,))))
+            if self.rank != 0:
+                progress = False
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.task = task
         self.task.setup(self.model, self.device)
+        # The module that trains: distributed, a DDP wrapper made for each fit (see fit).
+        # Evaluation and checkpoints use self.model.
+        self.training_model = self.model
         self.optimizer = _build_optimizer(optimizer, self.model)
         self.scheduler = _build_scheduler(scheduler, self.optimizer)
         self.early_stopping = (early_stopping or EarlyStopping()).bind(task.monitor)
@@ -162,8 +219,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
-        """Everything needed to continue training exactly where it stopped."""
-        return {
+        """Everything needed to continue training exactly where it stopped (distributed: a
+        collective, it gathers every rank's random state)."""
+        state = {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
@@ -176,8 +234,29 @@ class Trainer:
             "generator": self.generator.get_state(),
             "task": self.task.state_dict(),
         }
+        if self.distributed:
+            state["distributed"] = {
+                "world_size": self.world_size,
+                "rng": dist.all_gather_objects(state["rng"]),
+            }
+        return state
+
+    def _check_world(self, state: dict) -> None:
+        saved = state.get("distributed", {}).get("world_size")
+        current = self.world_size if self.distributed else None
+        if saved == current:
+            return
+        written = f"a distributed run of {saved} ranks" if saved else "one process"
+        resume = f"torchrun --nproc-per-node {saved} (in all)" if saved else "one process"
+        raise ValueError(
+            f"the checkpoint was written by {written} and this Trainer runs "
+            + (f"{current} ranks" if current else "in one process")
+            + f"; resume it with {resume}, since the ranks' shares of every epoch depend on "
+            "their number."
+        )
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_world(state)
         try:
             self.model.load_state_dict(state["model"])
         except RuntimeError as error:
@@ -200,21 +279,38 @@ class Trainer:
         self.early_stopping.load_state_dict(state["early_stopping"])
         self.stopped_early_ = state["stopped_early"]
         self.finished_ = state["finished"]
-        set_rng_state(state["rng"])
+        set_rng_state(state["distributed"]["rng"][self.rank] if self.distributed else state["rng"])
         self.generator.set_state(state["generator"])
         self.task.load_state_dict(state["task"])
 
     def save(self, path: str | os.PathLike | None = None):
-        """Save the training state to ``path`` (default: the ``checkpoint`` argument)."""
+        """Save the training state to ``path`` (default: the ``checkpoint`` argument).
+        Distributed: call it on every rank; rank 0 writes (the others return None)."""
         path = path or self.checkpoint
         if path is None:
             raise ValueError("no checkpoint path: pass checkpoint=... to Trainer or a path here.")
-        return save_checkpoint(self.state_dict(), path)
+        state = self.state_dict()
+        if self.rank != 0:
+            return None
+        return save_checkpoint(state, path)
 
     def load(self, path: str | os.PathLike | None = None) -> Trainer:
-        """Load a training state saved by `save`."""
+        """Load a training state saved by `save`. Distributed: call it on every rank; rank 0
+        reads the file and sends the state to the others (no shared file system needed)."""
         path = path or self.checkpoint
-        self.load_state_dict(load_checkpoint(path, map_location=self.device))
+        if not self.distributed:
+            self.load_state_dict(load_checkpoint(path, map_location=self.device))
+            return self
+        state = None
+        if self.rank == 0:
+            try:
+                state = load_checkpoint(path, map_location="cpu")
+            except (OSError, ValueError) as error:
+                state = error  # the other ranks raise it too, instead of waiting
+        state = dist.broadcast_object(state)
+        if isinstance(state, Exception):
+            raise state
+        self.load_state_dict(state)
         return self
 
     # ------------------------------------------------------------------ training
@@ -239,8 +335,43 @@ class Trainer:
             raise RuntimeError("the task produced no training batch in this epoch.")
         return float(torch.stack(losses).mean())
 
+    def _train_epoch_distributed(self) -> float:
+        """One epoch of this rank's shares; returns the mean loss over all ranks' items."""
+        self.model.train()
+        total = torch.zeros((), dtype=torch.float64)
+        count = 0
+        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+        for batch, share in self.task.rank_batches(self.generator, self.rank, self.world_size):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.task.training_step(self.training_model, batch)
+            if not bool(torch.isfinite(loss)):
+                raise FloatingPointError(
+                    f"rank {self.rank}: the training loss became {float(loss.detach())} in "
+                    f"epoch {self.epoch_ + 1}; lower the learning rate or set grad_clip."
+                )
+            # The share's weight turns DDP's mean of the ranks' gradients into the gradient of
+            # the mean over all items of the step (1 for every full step).
+            (loss if share.weight == 1.0 else loss * share.weight).backward()
+            if self.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(parameters, self.grad_clip)
+            self.optimizer.step()
+            total += loss.detach().double().cpu() * share.size
+            count += share.size
+        if count == 0:
+            raise RuntimeError(
+                f"the task produced no training batch in this epoch (fewer training items "
+                f"than the {self.world_size} ranks?)."
+            )
+        return dist.weighted_mean(float(total), count)
+
     def evaluate(self, splits: Sequence[str] = ("test",)) -> dict[str, float]:
-        """The task's metrics on ``splits`` with the model's current weights."""
+        """The task's metrics on ``splits`` with the model's current weights. Distributed:
+        call it on every rank; rank 0 evaluates and every rank returns its metrics."""
+        if not self.distributed:
+            return self._evaluate(splits)
+        return dist.broadcast_object(self._evaluate(splits) if self.rank == 0 else None)
+
+    def _evaluate(self, splits: Sequence[str]) -> dict[str, float]:
         self.model.eval()
         with torch.no_grad():
             return self.task.evaluate(self.model, tuple(splits))
@@ -270,14 +401,44 @@ class Trainer:
         """Train until ``max_epochs`` or early stopping; returns ``self``.
 
         With ``resume=True`` and an existing ``checkpoint`` file, training continues from it and
-        ends in the same state as a run that was never interrupted.
+        ends in the same state as a run that was never interrupted (distributed: rank 0's file,
+        with the same number of ranks).
         """
-        if resume and self.checkpoint is not None and os.path.isfile(self.checkpoint):
+        if not self.distributed:
+            return self._fit(resume)
+        try:
+            # DDP all-reduces the gradients in backward and copies rank 0's weights to every
+            # rank now. It lives for this fit only: a DDP object destroyed after its process
+            # group (at the end of a script) can hang.
+            self.training_model = _data_parallel(self.model, self.device)
+            return self._fit(resume)
+        except RuntimeError as error:
+            if not dist.communication_errors(error):
+                raise
+            saved = (
+                f"the checkpoint {self.checkpoint} holds the last finished epoch: restart all "
+                f"{self.world_size} ranks with fit(resume=True) to continue"
+                if self.checkpoint is not None
+                else "set checkpoint=... to be able to resume after a failure"
+            )
+            raise dist.DistributedError(
+                f"rank {self.rank} of {self.world_size}: lost another rank in epoch "
+                f"{self.epoch_ + 1} (it died, hung or was cut off; its own log says why); "
+                f"{saved}. Cause: {error}"
+            ) from error
+        finally:
+            self.training_model = self.model
+
+    def _fit(self, resume: bool) -> Trainer:
+        exists = resume and self.checkpoint is not None and os.path.isfile(self.checkpoint)
+        if self.distributed:
+            exists = dist.broadcast_object(exists)  # rank 0's file decides
+        if exists:
             self.load()
             if self.finished_ and not self.stopped_early_ and self.epoch_ < self.max_epochs:
                 self.finished_ = False  # a finished run resumed with a larger max_epochs
         elif self.seed is not None:
-            seed_everything(self.seed)
+            seed_everything(self.seed + self.rank)
             self.generator.manual_seed(self.seed)
         monitor = self.early_stopping.monitor
         eval_splits = self.task.epoch_splits()
@@ -292,31 +453,39 @@ class Trainer:
             while not self.finished_ and self.epoch_ < self.max_epochs:
                 start = time.perf_counter()
                 lr = self.optimizer.param_groups[0]["lr"]
-                loss = self._train_epoch()
+                if self.distributed:
+                    loss = self._train_epoch_distributed()
+                else:
+                    loss = self._train_epoch()
                 record = {
                     "epoch": self.epoch_ + 1,
                     "loss": loss,
                     "lr": lr,
                     "time": time.perf_counter() - start,
                 }
-                if eval_splits:
-                    record.update(self.evaluate(eval_splits))
+                if eval_splits and self.rank == 0:
+                    record.update(self._evaluate(eval_splits))
+                if self.distributed:  # rank 0's record, the same history on every rank
+                    record = dist.broadcast_object(record if self.rank == 0 else None)
                 self._check_record(record)
                 self.epoch_ += 1
                 self._step_scheduler(record)
                 self.history_.append(record)
                 stop = self.early_stopping.step(record, self.model, self.epoch_)
+                if self.distributed:  # rank 0 decides for all
+                    stop = dist.broadcast_object(stop if self.rank == 0 else None)
                 for callback in self.callbacks:
                     callback(self, record)
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4f}", **{monitor: f"{record[monitor]:.4f}"})
+                # (a dict: the monitor may be the loss itself)
+                bar.set_postfix(**{"loss": f"{loss:.4f}", monitor: f"{record[monitor]:.4f}"})
                 if stop:
                     self.stopped_early_ = True
                     break
                 if self.checkpoint is not None:
                     self.save()
         except KeyboardInterrupt:
-            if self.checkpoint is not None:
+            if self.checkpoint is not None and self.rank == 0:
                 print(
                     f"\ninterrupted in epoch {self.epoch_ + 1}; the checkpoint {self.checkpoint} "
                     "holds the last saved epoch: call fit(resume=True) to continue.",

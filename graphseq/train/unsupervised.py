@@ -26,6 +26,7 @@ from ..sampling import (
 )
 from ..validation import check_features, check_int
 from ..walks import random_walks
+from .sharding import epoch_shares
 from .task import Task, resolve_splits
 
 __all__ = ["UnsupervisedSAGETask", "negative_sampling_loss"]
@@ -46,7 +47,8 @@ class UnsupervisedSAGETask(Task):
     Every epoch draws ``walks_per_node`` fresh random walks of ``walk_length`` nodes from each
     training node (`graphseq.walks.random_walks`, seeded from the Trainer's generator),
     takes the node pairs at most ``window`` steps apart as positives, shuffles them into batches
-    of ``batch_size`` pairs and draws ``num_negatives`` (``Q``) negatives per pair.
+    of ``batch_size`` pairs and draws ``num_negatives`` (``Q``) negatives per pair. Trained
+    distributed, every rank draws the epoch's pairs alike and trains on its share of them.
 
     Args:
         data: PyG ``Data`` with ``x`` (dense or sparse; None: node ids are passed, for a model
@@ -164,6 +166,16 @@ class UnsupervisedSAGETask(Task):
         for start in range(0, u.numel(), self.batch_size):
             stop = start + self.batch_size
             yield self._batch(u[start:stop], v[start:stop], negatives[start:stop], generator)
+
+    def rank_batches(self, generator, rank, world_size):
+        # Every rank draws the whole epoch's pairs and negatives (cheap, and it keeps the
+        # generators alike); the costly part, sampling and training, is split by pairs.
+        u, v, negatives = self._pairs_and_negatives(generator)
+        for share in epoch_shares(
+            u.numel(), self.batch_size, generator, rank, world_size, shuffle=False
+        ):
+            index = share.items
+            yield self._batch(u[index], v[index], negatives[index], share.generator), share
 
     # ------------------------------------------------------------------ loss
     def _embeddings_of(self, model, batch: dict):

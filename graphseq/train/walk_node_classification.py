@@ -13,6 +13,7 @@ from ..validation import check_edge_index, check_features, check_int, check_labe
 from ..walks import random_walks
 from .metrics import classification_metrics
 from .node_classification import check_logits
+from .sharding import epoch_shares
 from .task import Task, resolve_splits
 
 __all__ = ["WalkNodeClassificationTask", "walks_from"]
@@ -34,7 +35,9 @@ class WalkNodeClassificationTask(Task):
 
     Every epoch draws fresh walks for the training nodes (seeded from the Trainer's generator,
     so runs repeat); evaluation walks are drawn once with ``eval_seed`` and kept, so the
-    validation score that early stopping watches does not move with the walk sample.
+    validation score that early stopping watches does not move with the walk sample. Trained
+    distributed, each rank walks from its own share of the nodes of each step only, seeded by
+    that share.
 
     Args:
         data: PyG ``Data`` with ``edge_index``, ``y [N]``, and ``x`` (or None for a
@@ -100,6 +103,14 @@ class WalkNodeClassificationTask(Task):
         for start in range(0, nodes.numel(), self.batch_size):
             stop = start + self.batch_size
             yield nodes[start:stop].to(self.device), walks[start:stop].to(self.device)
+
+    def rank_batches(self, generator, rank, world_size):
+        for share in epoch_shares(
+            self.splits["train"], self.batch_size, generator, rank, world_size
+        ):
+            nodes = share.items
+            walks = walks_from(self.graph, nodes, self.walks_per_node, self.walk_length, share.seed)
+            yield (nodes.to(self.device), walks.to(self.device)), share
 
     def training_step(self, model, batch) -> torch.Tensor:
         nodes, walks = batch
