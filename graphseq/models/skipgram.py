@@ -316,9 +316,13 @@ def train_skipgram(
         bar.close()
         if path is not None:
             os.unlink(path)
+    # The output layers are no longer needed: free them before the result is allocated (for
+    # 10^7 nodes and 64 dimensions each is 2.5 GB), and copy the vectors only once.
+    model.syn1neg = model.syn1 = None
     keys = np.asarray(model.wv.index_to_key).astype(np.int64)
     embeddings = torch.zeros(num_nodes, settings.dimensions)
-    embeddings[torch.from_numpy(keys)] = torch.from_numpy(np.array(model.wv.vectors))
+    embeddings[torch.from_numpy(keys)] = torch.from_numpy(model.wv.vectors)
+    del model
     info = {"corpus": corpus, "tokens": tokens, "walks": walks, "train_seconds": train_seconds}
     logging.getLogger(__name__).debug("skip-gram trained: %s", info)
     return embeddings, trained, info
