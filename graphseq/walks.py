@@ -206,8 +206,8 @@ class _WalkTables:
     def out_weight(self, node: torch.Tensor) -> torch.Tensor:
         """Total out-edge weight of ``node`` (float64; the degree for an unweighted graph)."""
         if self.total_weight is None:
-            return self.degree[node].double()
-        return self.total_weight[node]
+            return torch.index_select(self.degree, 0, node).double()
+        return torch.index_select(self.total_weight, 0, node)
 
     def propose(self, current: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
         """Edge position of a first-order step from each (movable) ``current`` node.
@@ -296,27 +296,63 @@ def _propose_and_test(tables, cur, prev, point, draws, constants):
     proposal: ``u * degree = k + f`` picks neighbour ``k`` uniformly, and the fractional part
     ``f`` is uniform on [0, 1) and independent of ``k``, so it serves as the acceptance draw.
     """
+    if tables.step_degree is None:
+        return _propose_and_test_weighted(tables, cur, prev, point, draws, constants)
     c, outlier, chance_near, chance_far, chance_back = constants
-    spot = draws if draws.dim() == 1 else draws[0]
+    degree = torch.index_select(tables.step_degree, 0, cur)
     take_previous = None
+    if outlier > 0:
+        # The envelope is c per neighbour plus the point mass on t: u * (c * degree + point)
+        # falls on the point mass below `point`, else on neighbour floor((spot - point) / c).
+        # In units of c: scaled = u * (degree + point / c) - point / c, negative for the point.
+        shift = point / c
+        scaled = draws * (degree + shift) - shift
+        take_previous = scaled < 0
+        scaled.clamp_(min=0.0)
+    else:
+        scaled = draws * degree
+    offset = scaled.long()
+    acceptance_draw = scaled.sub_(offset)
+    offset += torch.index_select(tables.step_indptr, 0, cur)
+    candidate = torch.index_select(tables.step_indices, 0, offset)
+    # Decide without the edge lookup where its answer cannot matter: a draw below both the
+    # "near" and the "away" chance accepts either way. Only the rest ask the hash set.
+    accept = acceptance_draw < min(chance_near, chance_far)
+    back = candidate == prev
+    accept = torch.where(back, acceptance_draw < chance_back, accept)
+    if take_previous is not None:
+        accept |= take_previous
+    undecided = ~(accept | back)
+    if take_previous is not None:
+        undecided &= ~take_previous
+    ask = undecided.nonzero().flatten()
+    if ask.numel():
+        near = tables.edges.contains(
+            torch.index_select(prev, 0, ask), torch.index_select(candidate, 0, ask)
+        )
+        # An undecided draw is above the smaller chance, and the larger one is 1 (c is the
+        # larger of 1 and 1/q): accepted exactly when the candidate has the larger chance.
+        accept[ask] = near if chance_near > chance_far else ~near
+    if take_previous is not None:
+        candidate = torch.where(take_previous, prev, candidate)
+    return candidate, accept
+
+
+def _propose_and_test_weighted(tables, cur, prev, point, draws, constants):
+    """`_propose_and_test` for a weighted graph: weight-proportional proposals (a binary
+    search over the running weights), two uniforms per proposal."""
+    c, outlier, chance_near, chance_far, chance_back = constants
+    spot, take_previous = draws[0], None
     if outlier > 0:
         base = tables.out_weight(cur) * c
         spot = spot * (base + point)
         take_previous = spot < point
         # the uniform left over after the choice between point mass and base is uniform
         spot = ((spot - point) / base).clamp_(0.0, 1.0 - 2**-53)
-    if tables.step_degree is not None:  # unweighted: a uniform neighbour, as a first-order step
-        scaled = spot * torch.index_select(tables.step_degree, 0, cur)
-        offset = scaled.long()
-        acceptance_draw = scaled.sub_(offset)
-        offset += torch.index_select(tables.step_indptr, 0, cur)
-        candidate = torch.index_select(tables.step_indices, 0, offset)
-    else:
-        candidate = torch.index_select(tables.indices, 0, tables.propose(cur, spot))
-        acceptance_draw = draws[1]
+    candidate = torch.index_select(tables.indices, 0, tables.propose(cur, spot))
     chance = torch.where(tables.edges.contains(prev, candidate), chance_near, chance_far)
     chance.masked_fill_(candidate == prev, chance_back)
-    accept = acceptance_draw < chance
+    accept = draws[1] < chance
     if take_previous is not None:
         candidate = torch.where(take_previous, prev, candidate)
         accept |= take_previous
