@@ -152,7 +152,7 @@ class _WalkTables:
             edges = EdgeHashSet(rows, indices, graph.num_nodes, positions)
             # An unweighted graph holding every reverse edge lets the step skip a lookup.
             symmetric = graph.symmetric or (
-                graph.weights is None and bool(edges.contains(indices, rows).all())
+                graph.weights is None and _holds_every_reverse(edges, rows, indices)
             )
             del rows
         tables = cls(
@@ -226,6 +226,16 @@ class _WalkTables:
         position = torch.searchsorted(self.cum_weight, target, right=True)
         end = self.indptr[current + 1] - 1
         return torch.minimum(torch.maximum(position, begin), end.clamp(min=0))
+
+
+def _holds_every_reverse(edges: EdgeHashSet, rows, indices, block: int = 1 << 20) -> bool:
+    """Whether every edge ``u -> v`` has its reverse ``v -> u``: asked a block of edges at a
+    time, as a lookup holds a 64-byte bucket row per question."""
+    for begin in range(0, indices.numel(), block):
+        end = begin + block
+        if not bool(edges.contains(indices[begin:end], rows[begin:end]).all()):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------- sampling steps
