@@ -135,7 +135,13 @@ def render(result: dict) -> str:
                     f"{fit['exponent']:.2f} ({len(sizes)} sizes)" if fit else "not measured"
                 )
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    lines += ["", "Stage memory = peak RSS minus the RSS after imports. " + common.footer(result)]
+    stem = result.get("stem", "scale")
+    lines += [
+        "",
+        f"![time and memory against edges]({stem}.png)",
+        "",
+        "Stage memory = peak RSS minus the RSS after imports. " + common.footer(result),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -194,7 +200,10 @@ def main(argv=None) -> int:
     header = common.start_run(args, argv)
     with common.locked_json(path, {**header, "runs": {}}) as result:
         result.update({k: v for k, v in header.items() if not args.render_only})
+        result["stem"] = stem
         for graph in [] if args.render_only else args.graphs.split(","):
+            # a synthetic graph's edge list is written here, so no stage's peak includes it
+            scale_graphs.edgelist_path(graph, Path(args.workdir), None)
             for stage in args.stages.split(","):
                 python, pythonpath = sys.executable, str(HERE.parent)
                 if stage in PECANPY_STAGES:

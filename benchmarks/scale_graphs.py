@@ -86,6 +86,7 @@ def edgelist_path(name: str, workdir: Path, data_root: str | None) -> Path:
     if kind in REAL:
         root = Path(data_root or os.environ.get("GRAPHSEQ_DATA", "../shared/data"))
         return root / REAL[kind]
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"{kind}_{edges:.0e}.txt".replace("+", "")
     if not path.exists():
         chunks, num_nodes = synthetic_chunks(kind, edges)
