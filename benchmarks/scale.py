@@ -31,6 +31,7 @@ from pathlib import Path
 import common
 import numpy as np
 import scale_graphs
+import scale_stages
 
 HERE = Path(__file__).resolve().parent
 ALL_STAGES = ("read,csr,walks,node2vec,corpus,skipgram,deepwalk,sampler,sage,gcn,gcn_pyg,"
@@ -46,11 +47,7 @@ def parse_args(argv=None):
     parser.add_argument("--workdir", default="/tmp/graphseq-scale", help="graphs and corpora")
     parser.add_argument("--pecanpy-python", help="a python that has PecanPy (its own venv)")
     parser.add_argument("--baseline-graphseq", help="a graphseq tree for deepwalk@baseline")
-    parser.add_argument("--walk-length", type=int, default=40)
-    parser.add_argument("--walks-per-node", type=int, default=1)
-    parser.add_argument("--p", type=float, default=0.5)
-    parser.add_argument("--q", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=2, help="gensim workers")
+    scale_stages.add_stage_options(parser)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per stage")
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     parser.add_argument("--render-only", action="store_true", help="rebuild table and plot")
@@ -61,10 +58,8 @@ def parse_args(argv=None):
 def run_stage(args, stage: str, graph: str, python: str, pythonpath: str) -> dict:
     """Run one stage in a fresh process; its JSON line (or the failure) as a dict."""
     command = [python, str(HERE / "scale_stages.py"), stage.split("@")[0], graph,
-               "--workdir", args.workdir, "--walk-length", str(args.walk_length),
-               "--walks-per-node", str(args.walks_per_node), "--p", str(args.p),
-               "--q", str(args.q), "--workers", str(args.workers),
-               "--threads", str(args.threads)]  # fmt: skip
+               "--workdir", args.workdir, "--threads", str(args.threads),
+               *scale_stages.stage_arguments(args)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([pythonpath, str(HERE)])}
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True,

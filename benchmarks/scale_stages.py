@@ -347,15 +347,35 @@ def parse_args(argv=None):
     parser.add_argument("stage", choices=sorted(STAGES))
     parser.add_argument("graph")
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--walk-length", type=int, default=40)
-    parser.add_argument("--walks-per-node", type=int, default=1)
-    parser.add_argument("--p", type=float, default=0.5)
-    parser.add_argument("--q", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=2, help="gensim workers")
+    add_stage_options(parser)
     parser.add_argument("--threads", type=int, default=1, help="torch / numba threads")
-    parser.add_argument("--gcn-epochs", type=int, default=4)
-    parser.add_argument("--pecanpy-max-gib", type=float, default=8.0)
     return parser.parse_args(argv)
+
+
+# The settings a stage takes; `scale.py` has the same options and passes them on.
+STAGE_OPTIONS = {
+    "walk_length": (int, 40, "nodes per walk"),
+    "walks_per_node": (int, 1, "walks from every node"),
+    "p": (float, 0.5, "node2vec return parameter"),
+    "q": (float, 2.0, "node2vec in-out parameter"),
+    "workers": (int, 2, "gensim workers"),
+    "gcn_epochs": (int, 4, "full-graph GCN epochs timed (the first builds the adjacency)"),
+    "pecanpy_max_gib": (float, 8.0, "skip PecanPy PreComp when its tables need more"),
+}
+
+
+def add_stage_options(parser: argparse.ArgumentParser) -> None:
+    for name, (kind, default, meaning) in STAGE_OPTIONS.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default,
+                            help=f"{meaning} (default {default})")  # fmt: skip
+
+
+def stage_arguments(args) -> list[str]:
+    """The command-line flags that pass ``args``' stage options on to a stage process."""
+    flags = []
+    for name in STAGE_OPTIONS:
+        flags += ["--" + name.replace("_", "-"), str(getattr(args, name))]
+    return flags
 
 
 def main(argv=None) -> int:

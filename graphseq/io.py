@@ -186,6 +186,41 @@ def _csv_options(delimiter: str, header: bool, comment_char) -> dict:
     }
 
 
+def _unreadable(path, error) -> ValueError:
+    """The error for an edge-list file the parser (or decompressor) gave up on."""
+    return ValueError(
+        f"{path} could not be read as an edge list ({type(error).__name__}: {error}); expected "
+        "one edge per line, 'source target [weight]', and a complete (not truncated) file."
+    )
+
+
+def _table_columns(path, table, weighted: bool | None):
+    """``([source ids, target ids], weight float64 array or None)`` of a parsed edge table,
+    checked: two id columns without gaps, finite weights >= 0 (``weighted=None``: read the
+    third column when there is one)."""
+    import pandas as pd
+
+    if table.shape[1] < 2 or table.iloc[:, :2].isna().any().any():
+        raise ValueError(
+            f"{path}: every line needs a source and a target column; found "
+            f"{table.shape[1]} column(s). Check the delimiter (delimiter=...)."
+        )
+    if weighted is None:
+        weighted = table.shape[1] >= 3 and not table.iloc[:, 2].isna().all()
+    weight = None
+    if weighted:
+        if table.shape[1] < 3:
+            raise ValueError(f"{path} has no weight column but weighted=True was given.")
+        weight = pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(weight).all() or (weight < 0).any():
+            bad = int((~np.isfinite(weight) | (weight < 0)).sum())
+            raise ValueError(
+                f"{path}: {bad} weight(s) in the third column are not finite numbers >= 0; fix "
+                "them or pass weighted=False to ignore the column."
+            )
+    return [table.iloc[:, column] for column in (0, 1)], weight
+
+
 def read_edgelist(
     path,
     *,
@@ -232,29 +267,8 @@ def read_edgelist(
             source = io.BytesIO(_opener(compression)(path, "rb").read())
         table = pd.read_csv(source, **_csv_options(delimiter, header, comment_char))
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
-        raise ValueError(
-            f"{path} could not be read as an edge list ({type(error).__name__}: {error}); expected "
-            "one edge per line, 'source target [weight]', and a complete (not truncated) file."
-        ) from error
-    if table.shape[1] < 2 or table.iloc[:, :2].isna().any().any():
-        raise ValueError(
-            f"{path}: every line needs a source and a target column; found "
-            f"{table.shape[1]} column(s). Check the delimiter (delimiter=...)."
-        )
-    if weighted is None:
-        weighted = table.shape[1] >= 3 and not table.iloc[:, 2].isna().all()
-    weight = None
-    if weighted:
-        if table.shape[1] < 3:
-            raise ValueError(f"{path} has no weight column but weighted=True was given.")
-        weight = pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(np.float64)
-        if not np.isfinite(weight).all() or (weight < 0).any():
-            bad = int((~np.isfinite(weight) | (weight < 0)).sum())
-            raise ValueError(
-                f"{path}: {bad} weight(s) in the third column are not finite numbers >= 0; fix "
-                "them or pass weighted=False to ignore the column."
-            )
-    ids = [table.iloc[:, column] for column in (0, 1)]
+        raise _unreadable(path, error) from error
+    ids, weight = _table_columns(path, table, weighted)
     if not all(pd.api.types.is_integer_dtype(column) for column in ids):
         # Any id that is not an integer makes every id a string ("7" and 7 are one node).
         ids = [column.astype(str) for column in ids]
@@ -294,14 +308,8 @@ def iter_edgelist_chunks(
     try:
         reader = pd.read_csv(path, compression=compression, chunksize=chunk_lines, **options)
         for table in reader:
-            if table.shape[1] < 2 or table.iloc[:, :2].isna().any().any():
-                raise ValueError(
-                    f"{path}: every line needs a source and a target column; found "
-                    f"{table.shape[1]} column(s). Check the delimiter (delimiter=...)."
-                )
-            if weighted is None:
-                weighted = table.shape[1] >= 3 and not table.iloc[:, 2].isna().all()
-            columns = [table.iloc[:, column] for column in (0, 1)]
+            columns, weight = _table_columns(path, table, weighted)
+            weighted = weight is not None  # the first chunk decides for the file
             if not all(pd.api.types.is_integer_dtype(column) for column in columns):
                 raise ValueError(
                     f"{path}: node ids must be integers for a chunked read, got "
@@ -311,22 +319,9 @@ def iter_edgelist_chunks(
             source, target = (column.to_numpy(np.int64) for column in columns)
             if source.size and min(source.min(), target.min()) < 0:
                 raise ValueError(f"{path}: node ids must be >= 0 for a chunked read.")
-            weight = None
-            if weighted:
-                if table.shape[1] < 3:
-                    raise ValueError(f"{path} has no weight column but weighted=True was given.")
-                weight = pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(np.float64)
-                if not np.isfinite(weight).all() or (weight < 0).any():
-                    raise ValueError(
-                        f"{path}: weights in the third column must be finite numbers >= 0; "
-                        "fix them or pass weighted=False to ignore the column."
-                    )
             yield source, target, weight
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
-        raise ValueError(
-            f"{path} could not be read as an edge list ({type(error).__name__}: {error}); expected "
-            "one edge per line, 'source target [weight]', and a complete (not truncated) file."
-        ) from error
+        raise _unreadable(path, error) from error
 
 
 def read_mat(path, *, network_key: str = "network", group_key: str | None = "group"):
