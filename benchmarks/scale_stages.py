@@ -306,8 +306,11 @@ def stage_pecanpy(args, result, mode: str):
     walker.data = np.ones(graph.num_edges, dtype=np.float32)
     result["setup_seconds"] = time.perf_counter() - begin
     # twice: the first call includes numba's compilation (what a user waits for once per
-    # process), the second shows the compiled kernels alone
+    # process), the second shows the compiled kernels alone -- unless the first took long
+    # enough (a minute) for compilation not to matter
     for run in ("", "_compiled"):
+        if run and result["seconds"] > 60:
+            break
         begin = time.perf_counter()
         walker.preprocess_transition_probs()
         precompute = time.perf_counter() - begin
