@@ -21,8 +21,10 @@ CSRGraph of either direction) into the CSR a consumer needs, so walks, samplers 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -261,6 +263,50 @@ class CSRGraph:
             node_ids=self.node_ids,
         )  # fmt: skip
 
+    # ------------------------------------------------------------------ storage
+    def save(self, path) -> Path:
+        """Store the graph in the folder ``path`` (created): ``indptr.npy``, ``indices.npy``,
+        ``weights.npy`` if weighted, ``node_ids.npy``/``.json`` if set, and ``graph.json``
+        (``num_nodes``, ``direction``, ``symmetric``). Reopen it with `load`."""
+        from .mmap import save_tensor
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensor(path / "indptr.npy", self.indptr)
+        save_tensor(path / "indices.npy", self.indices)
+        if self.weights is not None:
+            save_tensor(path / "weights.npy", self.weights)
+        _save_node_ids(path, self.node_ids)
+        _write_meta(path, self.num_nodes, self.direction, self.symmetric)
+        return path
+
+    @classmethod
+    def load(cls, path, mmap: bool = True) -> CSRGraph:
+        """The graph stored in the folder ``path`` by `save` (or by
+        `graphseq.csr_builder.csr_from_edgelist`). With ``mmap`` (default) its arrays are
+        memory-mapped, not read: opening costs no memory, and walks, samplers and DeepWalk
+        read only the pages they touch (see `graphseq.mmap`)."""
+        from .mmap import load_tensor
+
+        path = Path(path)
+        meta_file = path / _META
+        if not meta_file.is_file():
+            raise FileNotFoundError(
+                f"no stored graph at {path} (missing {_META}); save one with CSRGraph.save(path) "
+                "or build one with graphseq.csr_builder.csr_from_edgelist."
+            )
+        meta = json.loads(meta_file.read_text())
+        weights = path / "weights.npy"
+        return cls(
+            load_tensor(path / "indptr.npy", mmap),
+            load_tensor(path / "indices.npy", mmap),
+            int(meta["num_nodes"]),
+            load_tensor(weights, mmap) if weights.is_file() else None,
+            meta["direction"],
+            bool(meta["symmetric"]),
+            _load_node_ids(path, mmap),
+        )
+
     def to(self, device) -> CSRGraph:
         """The same graph with its tensors on ``device``."""
         return CSRGraph(
@@ -310,3 +356,35 @@ def as_csr(graph, direction: str = "out") -> CSRGraph:
         f"{type(graph).__name__}; pass a torch_geometric Data, an edge_index [2, E] tensor, "
         "a networkx graph, a scipy sparse matrix or a graphseq.CSRGraph."
     )
+
+
+_META = "graph.json"
+
+
+def _write_meta(path: Path, num_nodes: int, direction: str, symmetric: bool) -> None:
+    """``graph.json``: what a stored CSR's arrays do not say themselves."""
+    meta = {"format": 1, "num_nodes": int(num_nodes), "direction": direction,
+            "symmetric": bool(symmetric)}  # fmt: skip
+    (path / _META).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def _save_node_ids(path: Path, node_ids) -> None:
+    """Integer ids as ``node_ids.npy``, any other ids as a JSON list of strings."""
+    from .mmap import save_tensor
+
+    if node_ids is None:
+        return
+    if isinstance(node_ids, torch.Tensor):
+        save_tensor(path / "node_ids.npy", node_ids)
+    else:
+        (path / "node_ids.json").write_text(json.dumps([str(i) for i in node_ids]))
+
+
+def _load_node_ids(path: Path, mmap: bool):
+    from .mmap import load_tensor
+
+    if (path / "node_ids.npy").is_file():
+        return load_tensor(path / "node_ids.npy", mmap)
+    if (path / "node_ids.json").is_file():
+        return json.loads((path / "node_ids.json").read_text())
+    return None

@@ -38,6 +38,7 @@ __all__ = [
     "edge_weights",
     "from_networkx",
     "from_scipy",
+    "iter_edgelist_chunks",
     "load_graph",
     "node_ids_of",
     "read_edgelist",
@@ -146,6 +147,80 @@ def _head(path: Path, compression, comment: str, count: int = 2) -> tuple[list[s
     return lines, used or comment[:1]
 
 
+def _edgelist_format(path, delimiter, header, comment):
+    """``(path, compression, delimiter, header, comment_char)`` of an edge-list file, each
+    option as given or detected from the file's name and head (see `read_edgelist`)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no edge-list file at {path}.")
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = _COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    plain = (
+        suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    )
+    if delimiter is None:
+        delimiter = {".csv": ",", ".tsv": "\t"}.get(plain, r"\s+")
+    first, comment_char = _head(path, compression, comment)
+    if not first:
+        raise ValueError(f"{path} holds no edge: every line is empty or a comment ({comment!r}).")
+    if header is None:
+        split = [line.split(",") if delimiter == "," else line.split() for line in first]
+        names = {token.strip().strip("\"'").lower() for token in split[0][:3]}
+        header = bool(names & _HEADER_WORDS) or (
+            len(split) == 2
+            and not all(_looks_numeric(t) for t in split[0][:2])
+            and all(_looks_numeric(t) for t in split[1][:2])
+        )
+    return path, compression, delimiter, header, comment_char
+
+
+def _csv_options(delimiter: str, header: bool, comment_char) -> dict:
+    """pandas ``read_csv`` options for an edge list of the given format."""
+    return {
+        "sep": delimiter,
+        "comment": comment_char or None,
+        "header": 0 if header else None,
+        "engine": "c" if len(delimiter) == 1 or delimiter == r"\s+" else "python",
+        "skip_blank_lines": True,
+        "on_bad_lines": "error",
+    }
+
+
+def _unreadable(path, error) -> ValueError:
+    """The error for an edge-list file the parser (or decompressor) gave up on."""
+    return ValueError(
+        f"{path} could not be read as an edge list ({type(error).__name__}: {error}); expected "
+        "one edge per line, 'source target [weight]', and a complete (not truncated) file."
+    )
+
+
+def _table_columns(path, table, weighted: bool | None):
+    """``([source ids, target ids], weight float64 array or None)`` of a parsed edge table,
+    checked: two id columns without gaps, finite weights >= 0 (``weighted=None``: read the
+    third column when there is one)."""
+    import pandas as pd
+
+    if table.shape[1] < 2 or table.iloc[:, :2].isna().any().any():
+        raise ValueError(
+            f"{path}: every line needs a source and a target column; found "
+            f"{table.shape[1]} column(s). Check the delimiter (delimiter=...)."
+        )
+    if weighted is None:
+        weighted = table.shape[1] >= 3 and not table.iloc[:, 2].isna().all()
+    weight = None
+    if weighted:
+        if table.shape[1] < 3:
+            raise ValueError(f"{path} has no weight column but weighted=True was given.")
+        weight = pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(weight).all() or (weight < 0).any():
+            bad = int((~np.isfinite(weight) | (weight < 0)).sum())
+            raise ValueError(
+                f"{path}: {bad} weight(s) in the third column are not finite numbers >= 0; fix "
+                "them or pass weighted=False to ignore the column."
+            )
+    return [table.iloc[:, column] for column in (0, 1)], weight
+
+
 def read_edgelist(
     path,
     *,
@@ -181,72 +256,72 @@ def read_edgelist(
     """
     import pandas as pd
 
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"no edge-list file at {path}.")
-    suffixes = [s.lower() for s in path.suffixes]
-    compression = _COMPRESSIONS.get(suffixes[-1]) if suffixes else None
-    plain = (
-        suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    path, compression, delimiter, header, comment_char = _edgelist_format(
+        path, delimiter, header, comment
     )
-    if delimiter is None:
-        delimiter = {".csv": ",", ".tsv": "\t"}.get(plain, r"\s+")
-    first, comment_char = _head(path, compression, comment)
-    if not first:
-        raise ValueError(f"{path} holds no edge: every line is empty or a comment ({comment!r}).")
-    if header is None:
-        split = [line.split(",") if delimiter == "," else line.split() for line in first]
-        names = {token.strip().strip("\"'").lower() for token in split[0][:3]}
-        header = bool(names & _HEADER_WORDS) or (
-            len(split) == 2
-            and not all(_looks_numeric(t) for t in split[0][:2])
-            and all(_looks_numeric(t) for t in split[1][:2])
-        )
     try:
         source = path
         if compression is not None:
             # Decompressed here, whole: Python's decoders notice a cut-short archive (pandas
             # would parse the part that decompresses and say nothing).
             source = io.BytesIO(_opener(compression)(path, "rb").read())
-        table = pd.read_csv(
-            source,
-            sep=delimiter,
-            comment=comment_char or None,
-            header=0 if header else None,
-            engine="c" if len(delimiter) == 1 or delimiter == r"\s+" else "python",
-            skip_blank_lines=True,
-            on_bad_lines="error",
-        )
+        table = pd.read_csv(source, **_csv_options(delimiter, header, comment_char))
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
-        raise ValueError(
-            f"{path} could not be read as an edge list ({type(error).__name__}: {error}); expected "
-            "one edge per line, 'source target [weight]', and a complete (not truncated) file."
-        ) from error
-    if table.shape[1] < 2 or table.iloc[:, :2].isna().any().any():
-        raise ValueError(
-            f"{path}: every line needs a source and a target column; found "
-            f"{table.shape[1]} column(s). Check the delimiter (delimiter=...)."
-        )
-    if weighted is None:
-        weighted = table.shape[1] >= 3 and not table.iloc[:, 2].isna().all()
-    weight = None
-    if weighted:
-        if table.shape[1] < 3:
-            raise ValueError(f"{path} has no weight column but weighted=True was given.")
-        weight = pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(np.float64)
-        if not np.isfinite(weight).all() or (weight < 0).any():
-            bad = int((~np.isfinite(weight) | (weight < 0)).sum())
-            raise ValueError(
-                f"{path}: {bad} weight(s) in the third column are not finite numbers >= 0; fix "
-                "them or pass weighted=False to ignore the column."
-            )
-    ids = [table.iloc[:, column] for column in (0, 1)]
+        raise _unreadable(path, error) from error
+    ids, weight = _table_columns(path, table, weighted)
     if not all(pd.api.types.is_integer_dtype(column) for column in ids):
         # Any id that is not an integer makes every id a string ("7" and 7 are one node).
         ids = [column.astype(str) for column in ids]
     source, target, node_ids = _index_ids(ids[0].to_numpy(), ids[1].to_numpy())
     num_nodes = len(node_ids) if node_ids is not None else int(max(source.max(), target.max())) + 1
     return _finish(source, target, weight, node_ids, num_nodes, directed)
+
+
+def iter_edgelist_chunks(
+    path,
+    chunk_lines: int = 1 << 22,
+    *,
+    weighted: bool | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    comment: str = "#%",
+):
+    """Read an edge list ``chunk_lines`` lines at a time, without holding the whole file.
+
+    The file format is detected as in `read_edgelist`; compressed files are decompressed as a
+    stream. Node ids must be integers ``>= 0`` (what an edge list too large for memory
+    has; `graphseq.csr_builder` numbers them).
+
+    Yields:
+        ``(source, target, weight)`` per chunk: ``int64`` numpy arrays ``[n]`` of raw ids, and
+        ``float64 [n]`` weights, or None when the file is read unweighted.
+
+    Raises:
+        ValueError: a line without two integer ids, a weight that is not a finite number >= 0.
+    """
+    import pandas as pd
+
+    path, compression, delimiter, header, comment_char = _edgelist_format(
+        path, delimiter, header, comment
+    )
+    options = _csv_options(delimiter, header, comment_char)
+    try:
+        reader = pd.read_csv(path, compression=compression, chunksize=chunk_lines, **options)
+        for table in reader:
+            columns, weight = _table_columns(path, table, weighted)
+            weighted = weight is not None  # the first chunk decides for the file
+            if not all(pd.api.types.is_integer_dtype(column) for column in columns):
+                raise ValueError(
+                    f"{path}: node ids must be integers for a chunked read, got "
+                    f"{columns[0].dtype}/{columns[1].dtype}; renumber them, or read the file "
+                    "whole with read_edgelist (any ids)."
+                )
+            source, target = (column.to_numpy(np.int64) for column in columns)
+            if source.size and min(source.min(), target.min()) < 0:
+                raise ValueError(f"{path}: node ids must be >= 0 for a chunked read.")
+            yield source, target, weight
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
+        raise _unreadable(path, error) from error
 
 
 def read_mat(path, *, network_key: str = "network", group_key: str | None = "group"):

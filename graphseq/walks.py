@@ -12,11 +12,13 @@ Two kinds of walk:
 How the second-order step is sampled, exactly and without a per-walker loop: every walker still
 moving proposes a first-order neighbour ``x`` and accepts it with probability
 ``alpha(t, x) / max(1/p, 1, 1/q)`` (rejection sampling, as in KnightKing and torch-cluster).
-"Is ``t -> x`` an edge" is one vectorized binary search (``torch.searchsorted``) for the key
-``t * N + x`` in the sorted keys ``source * N + target`` of all edges. Only the rejection rounds
-are a Python loop. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds, or after a round that
-accepted fewer than 1 in 8 (extreme ``q``), are finished by exact inverse-CDF sampling over their
-whole neighbour lists, so the walk stays exact and the step cost bounded.
+"Is ``t -> x`` an edge" is one lookup in a vectorized hash set of all edges
+(`graphseq.edge_hash.EdgeHashSet`, about one cache line read per question, where a binary
+search over all edge keys needs ``log2(E)``). Only the rejection rounds are a Python loop, and
+each round gives the walkers still rejected twice as many proposals as the last, so a step takes
+a handful of rounds. Walkers still rejected after ``_MAX_REJECTION_ROUNDS`` rounds, or where
+fewer than 1 in 8 proposals are accepted (extreme ``q``), are finished by exact inverse-CDF
+sampling over their whole neighbour lists, so the walk stays exact and the step cost bounded.
 
 Dead ends: a walker at a node with no out-edges (an isolated node, a sink of a directed graph, or
 a node whose out-edge weights are all zero) cannot move. With ``dead_end="stop"`` (default) the
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .edge_hash import EdgeHashSet
 from .graph import CSRGraph, as_csr
 from .validation import check_choice, check_int, check_node_index, check_number
 
@@ -64,6 +67,8 @@ comes from walking several chunks at once instead (``num_threads``)."""
 _MAX_REJECTION_ROUNDS = 16
 # A round accepting fewer than this share of its walkers sends the rest to the exact sampler.
 _MIN_ACCEPTANCE = 0.125
+# Proposals per rejected walker in one round double each round up to this.
+_MAX_PROPOSALS = 64
 
 
 # ---------------------------------------------------------------------------- validation
@@ -110,8 +115,10 @@ class _WalkTables:
     cum_weight: torch.Tensor | None  # [E] float64 inclusive cumulative edge weight (weighted)
     start_weight: torch.Tensor | None  # [N] float64 cumulative weight before each node's slice
     total_weight: torch.Tensor | None  # [N] float64 out-weight of each node
-    edge_keys: torch.Tensor | None  # [E] sorted source * N + target (second order only)
+    edges: EdgeHashSet | None  # "is t -> x an edge" (second order only), values = positions
     num_nodes: int
+    symmetric: bool  # every edge has its reverse with the same weight (so v -> t exists)
+    all_movable: bool  # no walker ever stands where it cannot move
     # Unweighted first-order steps use a copy of the CSR in which every node without out-edges
     # has one self-loop, so a step needs no special case for dead ends, and a float64 degree
     # scaled by (1 - 2**-50) so that floor(u * degree) < degree for every u in [0, 1) without a
@@ -137,16 +144,20 @@ class _WalkTables:
             start_weight = padded[indptr[:-1]]
             total_weight = padded[indptr[1:]] - start_weight
             movable = total_weight > 0
-        edge_keys = None
+        edges, symmetric = None, bool(graph.symmetric)
         if second_order:
-            n = max(graph.num_nodes, 1)
-            edge_keys = graph.rows() * n + indices
-            if edge_keys.numel() > 1 and bool((edge_keys[1:] < edge_keys[:-1]).any()):
-                # CSRGraph built by its constructors is sorted; one built by hand may not be.
-                edge_keys = torch.sort(edge_keys).values
+            # Positions are only needed to read a weight w(v, t) (weighted graphs).
+            positions = None if graph.weights is None else torch.arange(indices.numel())
+            rows = graph.rows()
+            edges = EdgeHashSet(rows, indices, graph.num_nodes, positions)
+            # An unweighted graph holding every reverse edge lets the step skip a lookup.
+            symmetric = graph.symmetric or (
+                graph.weights is None and _holds_every_reverse(edges, rows, indices)
+            )
+            del rows
         tables = cls(
             indptr, indices, degree, movable, cum_weight, start_weight, total_weight,
-            edge_keys, graph.num_nodes,
+            edges, graph.num_nodes, symmetric, bool(movable.all()),
         )  # fmt: skip
         if cum_weight is None:
             tables._build_uniform_step(compact=not second_order)
@@ -179,13 +190,11 @@ class _WalkTables:
     def find_edges(self, source: torch.Tensor, target: torch.Tensor):
         """Whether ``source[i] -> target[i]`` is an edge, and the position of that edge.
 
-        Returns ``(found BoolTensor, position LongTensor)``; one vectorized binary search for the
-        key ``source * N + target`` among all edge keys. ``position`` is only meaningful where
-        ``found``.
+        Returns ``(found BoolTensor, position LongTensor)``: one hash lookup per pair (see
+        `graphseq.edge_hash`). ``position`` is only meaningful where ``found`` and only for a
+        weighted graph (unweighted graphs do not store positions: -1).
         """
-        keys = source * max(self.num_nodes, 1) + target
-        position = torch.searchsorted(self.edge_keys, keys).clamp_(max=self.edge_keys.numel() - 1)
-        return self.edge_keys[position] == keys, position
+        return self.edges.lookup(source, target)
 
     def edge_weight(self, position: torch.Tensor) -> torch.Tensor:
         """Weight of the edges at ``position`` (float64; 1 for an unweighted graph)."""
@@ -197,8 +206,8 @@ class _WalkTables:
     def out_weight(self, node: torch.Tensor) -> torch.Tensor:
         """Total out-edge weight of ``node`` (float64; the degree for an unweighted graph)."""
         if self.total_weight is None:
-            return self.degree[node].double()
-        return self.total_weight[node]
+            return torch.index_select(self.degree, 0, node).double()
+        return torch.index_select(self.total_weight, 0, node)
 
     def propose(self, current: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
         """Edge position of a first-order step from each (movable) ``current`` node.
@@ -206,9 +215,9 @@ class _WalkTables:
         ``uniform``: float64 in [0, 1), one per walker. Unweighted: a uniform neighbour;
         weighted: a neighbour with probability proportional to the edge weight.
         """
-        begin = self.indptr[current]
+        begin = torch.index_select(self.indptr, 0, current)
         if self.cum_weight is None:
-            degree = self.degree[current]
+            degree = torch.index_select(self.degree, 0, current)
             offset = (uniform * degree).long()
             # float rounding can give offset == degree for u close to 1
             offset = torch.minimum(offset, (degree - 1).clamp_(min=0))
@@ -217,6 +226,16 @@ class _WalkTables:
         position = torch.searchsorted(self.cum_weight, target, right=True)
         end = self.indptr[current + 1] - 1
         return torch.minimum(torch.maximum(position, begin), end.clamp(min=0))
+
+
+def _holds_every_reverse(edges: EdgeHashSet, rows, indices, block: int = 1 << 20) -> bool:
+    """Whether every edge ``u -> v`` has its reverse ``v -> u``: asked a block of edges at a
+    time, as a lookup holds a 64-byte bucket row per question."""
+    for begin in range(0, indices.numel(), block):
+        end = begin + block
+        if not bool(edges.contains(indices[begin:end], rows[begin:end]).all()):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------- sampling steps
@@ -259,6 +278,97 @@ def _exact_second_order(tables, previous, current, uniform, inv_p, inv_q) -> tor
     return candidate[chosen]
 
 
+def _return_mass(tables, previous, current, outlier: float):
+    """The envelope's point mass on going back, ``w(v, t) * outlier`` per walker (float64
+    ``[W]``), or None where it is the constant ``outlier``: an unweighted symmetric graph, whose
+    walkers all came along ``t -> v``, so ``v -> t`` exists."""
+    if tables.symmetric and tables.cum_weight is None:
+        return None
+    found, position = tables.find_edges(current, previous)
+    if tables.cum_weight is None:
+        return found.double() * outlier
+    return torch.where(found, tables.edge_weight(position.clamp(min=0)), 0.0) * outlier
+
+
+def _draws(tables, count: int, generator, device) -> torch.Tensor:
+    """The uniforms of ``count`` proposals: float64 ``[count]`` for an unweighted graph (one
+    number both picks the neighbour and decides acceptance, see `_propose_and_test`),
+    ``[2, count]`` for a weighted one."""
+    shape = (count,) if tables.step_degree is not None else (2, count)
+    return torch.rand(shape, dtype=torch.float64, generator=generator, device=device)
+
+
+def _propose_and_test(tables, cur, prev, point, draws, constants):
+    """One rejection-sampling proposal per entry: ``(candidate, accept)``, flat ``[P]`` tensors.
+
+    ``draws``: from `_draws`; ``point``: the return mass per entry (a tensor, the constant
+    ``outlier``, or None when there is none). Unweighted graphs spend one uniform ``u`` per
+    proposal: ``u * degree = k + f`` picks neighbour ``k`` uniformly, and the fractional part
+    ``f`` is uniform on [0, 1) and independent of ``k``, so it serves as the acceptance draw.
+    """
+    if tables.step_degree is None:
+        return _propose_and_test_weighted(tables, cur, prev, point, draws, constants)
+    c, outlier, chance_near, chance_far, chance_back = constants
+    degree = torch.index_select(tables.step_degree, 0, cur)
+    take_previous = None
+    if outlier > 0:
+        # The envelope is c per neighbour plus the point mass on t: u * (c * degree + point)
+        # falls on the point mass below `point`, else on neighbour floor((spot - point) / c).
+        # In units of c: scaled = u * (degree + point / c) - point / c, negative for the point.
+        shift = point / c
+        scaled = draws * (degree + shift) - shift
+        take_previous = scaled < 0
+        scaled.clamp_(min=0.0)
+    else:
+        scaled = draws * degree
+    offset = scaled.long()
+    acceptance_draw = scaled.sub_(offset)
+    offset += torch.index_select(tables.step_indptr, 0, cur)
+    candidate = torch.index_select(tables.step_indices, 0, offset)
+    # Decide without the edge lookup where its answer cannot matter: a draw below both the
+    # "near" and the "away" chance accepts either way. Only the rest ask the hash set.
+    accept = acceptance_draw < min(chance_near, chance_far)
+    back = candidate == prev
+    accept = torch.where(back, acceptance_draw < chance_back, accept)
+    if take_previous is not None:
+        accept |= take_previous
+    undecided = ~(accept | back)
+    if take_previous is not None:
+        undecided &= ~take_previous
+    ask = undecided.nonzero().flatten()
+    if ask.numel():
+        near = tables.edges.contains(
+            torch.index_select(prev, 0, ask), torch.index_select(candidate, 0, ask)
+        )
+        # An undecided draw is above the smaller chance, and the larger one is 1 (c is the
+        # larger of 1 and 1/q): accepted exactly when the candidate has the larger chance.
+        accept[ask] = near if chance_near > chance_far else ~near
+    if take_previous is not None:
+        candidate = torch.where(take_previous, prev, candidate)
+    return candidate, accept
+
+
+def _propose_and_test_weighted(tables, cur, prev, point, draws, constants):
+    """`_propose_and_test` for a weighted graph: weight-proportional proposals (a binary
+    search over the running weights), two uniforms per proposal."""
+    c, outlier, chance_near, chance_far, chance_back = constants
+    spot, take_previous = draws[0], None
+    if outlier > 0:
+        base = tables.out_weight(cur) * c
+        spot = spot * (base + point)
+        take_previous = spot < point
+        # the uniform left over after the choice between point mass and base is uniform
+        spot = ((spot - point) / base).clamp_(0.0, 1.0 - 2**-53)
+    candidate = torch.index_select(tables.indices, 0, tables.propose(cur, spot))
+    chance = torch.where(tables.edges.contains(prev, candidate), chance_near, chance_far)
+    chance.masked_fill_(candidate == prev, chance_back)
+    accept = draws[1] < chance
+    if take_previous is not None:
+        candidate = torch.where(take_previous, prev, candidate)
+        accept |= take_previous
+    return candidate, accept
+
+
 def _second_order_step(tables, previous, current, generator, inv_p, inv_q) -> torch.Tensor:
     """Next node of every walker by rejection sampling.
 
@@ -267,43 +377,61 @@ def _second_order_step(tables, previous, current, generator, inv_p, inv_q) -> to
     "outlier" trick): a large return weight then costs nothing, and the expected number of
     rounds is at most ``max(q, 1/q)``. A proposal ``x`` is accepted with probability
     ``target(x) / envelope(x)``: ``alpha(x) / c``, or ``(1/p) / max(c, 1/p)`` for ``x = t``.
+
+    Cost: every tensor operation has a fixed overhead, so the number of rounds matters as much
+    as the proposals. The first round makes one proposal per walker, in place; each later round
+    gives every walker still rejected twice as many proposals as the round before (``2, 4, 8,
+    ...``, tried at once; the first accepted one is taken, which is exactly what proposing them
+    one after the other would give), so a step takes about ``log2(log(W))`` rounds instead of
+    ``log(W)``. "Is ``t -> x`` an edge" is one hash lookup (`graphseq.edge_hash`).
     """
     device = current.device
-    nxt = current.clone()
-    pending = tables.movable[current].nonzero().flatten()
     c = max(1.0, inv_q)
     outlier = max(0.0, inv_p - c)
+    constants = (c, outlier, 1.0 / c, inv_q / c, inv_p / max(c, inv_p))
+    return_mass = None
+    if outlier > 0:
+        return_mass = _return_mass(tables, previous, current, outlier)
+        if return_mass is None:
+            return_mass = outlier
+    if tables.all_movable:  # the first round needs no gathers
+        draws = _draws(tables, current.numel(), generator, device)
+        candidate, accept = _propose_and_test(
+            tables, current, previous, return_mass, draws, constants
+        )
+        nxt = torch.where(accept, candidate, current)
+        pending = (~accept).nonzero().flatten()
+        acceptance = 1.0 - pending.numel() / max(current.numel(), 1)
+        proposals = 2
+    else:
+        nxt = current.clone()
+        pending = tables.movable[current].nonzero().flatten()
+        acceptance, proposals = 1.0, 1
     for _ in range(_MAX_REJECTION_ROUNDS):
         if pending.numel() == 0:
             return nxt
-        draws = torch.rand(
-            2, pending.numel(), dtype=torch.float64, generator=generator, device=device
-        )
-        cur, prev = current[pending], previous[pending]
-        propose_from = draws[0]
-        take_previous = None
-        if outlier > 0:
-            found, position = tables.find_edges(cur, prev)
-            point_mass = torch.where(found, tables.edge_weight(position), 0.0) * outlier
-            base_mass = tables.out_weight(cur) * c
-            spot = draws[0] * (base_mass + point_mass)
-            take_previous = spot < point_mass
-            # the uniform left over after the choice between point mass and base is uniform
-            propose_from = ((spot - point_mass) / base_mass).clamp_(0.0, 1.0 - 2**-53)
-        candidate = tables.indices[tables.propose(cur, propose_from)]
-        back = candidate == prev
-        envelope = torch.where(back, max(c, inv_p), c)
-        accept = draws[1] * envelope < _bias(tables, prev, candidate, inv_p, inv_q)
-        if take_previous is not None:
-            candidate = torch.where(take_previous, prev, candidate)
-            accept |= take_previous
-        nxt[pending[accept]] = candidate[accept]
-        accepted = int(accept.sum())
-        if accepted < pending.numel() * _MIN_ACCEPTANCE:
-            # rejection would need many more rounds (e.g. q << 1): finish them exactly now
-            pending = pending[~accept]
-            break
-        pending = pending[~accept]
+        if acceptance < _MIN_ACCEPTANCE:
+            break  # rejection would need many more rounds (e.g. q << 1): finish them exactly
+        count = pending.numel()
+        # walker-major [count, proposals]: the reductions below run along contiguous rows
+        cur = torch.index_select(current, 0, pending).repeat_interleave(proposals)
+        prev = torch.index_select(previous, 0, pending).repeat_interleave(proposals)
+        point = return_mass
+        if isinstance(point, torch.Tensor):
+            point = torch.index_select(point, 0, pending).repeat_interleave(proposals)
+        draws = _draws(tables, count * proposals, generator, device)
+        candidate, accept = _propose_and_test(tables, cur, prev, point, draws, constants)
+        candidate, accept = candidate.view(count, proposals), accept.view(count, proposals)
+        first = accept.to(torch.uint8).argmax(1)  # the first accepted proposal of each walker
+        done = accept.any(1)
+        chosen = candidate.gather(1, first[:, None]).squeeze(1)
+        nxt[pending[done]] = chosen[done]
+        accepted = int(done.sum())
+        # acceptance per proposal, from the share of walkers with none accepted: (1 - a)^k
+        left = (count - accepted) / count
+        acceptance = 1.0 - left ** (1.0 / proposals) if left > 0 else 1.0
+        pending = pending[~done]
+        proposals = min(2 * proposals, _MAX_PROPOSALS)
     if pending.numel():
         uniform = torch.rand(
             pending.numel(), dtype=torch.float64, generator=generator, device=device

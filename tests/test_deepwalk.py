@@ -11,6 +11,7 @@ from graphseq import (
     CSRGraph,
     DeepWalk,
     Node2Vec,
+    as_csr,
     load_embeddings,
     make_community_graph,
     probe_split,
@@ -63,6 +64,64 @@ def test_negative_sampling_option(communities):
     model = DeepWalk(**SMALL, hs=False, negative=5, seed=0, progress=False).fit(communities)
     masks = (communities.y, communities.train_mask, communities.test_mask)
     assert probe_split(model.embeddings_, *masks)["accuracy"] > 0.9
+
+
+def test_hs_defaults_to_on_only_without_negative_sampling(communities):
+    from graphseq.models.skipgram import _gensim_model
+
+    assert DeepWalk()._validate().hs and not DeepWalk(negative=5)._validate().hs
+    assert DeepWalk(negative=5, hs=True)._validate().hs  # both, when asked for
+    assert _gensim_model(DeepWalk(negative=5)._validate()).hs == 0
+
+
+def test_large_walk_sets_stream_pass_by_pass(communities, monkeypatch):
+    import graphseq.models.deepwalk as deepwalk
+
+    whole = DeepWalk(**SMALL, seed=0, progress=False)
+    chunks = list(whole._walk_chunks(as_csr(communities), 1.0, 1.0, 7, 8))
+    monkeypatch.setattr(deepwalk, "IN_MEMORY_SHUFFLE_MAX_TOKENS", 0)
+    streamed = list(whole._walk_chunks(as_csr(communities), 1.0, 1.0, 7, 8))
+    assert len(streamed) == SMALL["walks_per_node"]  # one chunk per pass of 150 walks
+    for walks in (torch.cat(chunks), torch.cat(streamed)):
+        assert walks.shape == (150 * 5, 10)  # every node starts walks_per_node walks
+        assert torch.equal(torch.bincount(walks[:, 0], minlength=150), torch.full((150,), 5))
+    for one_pass in streamed:  # each pass starts from every node once, in a shuffled order
+        assert sorted(one_pass[:, 0].tolist()) == list(range(150))
+        assert one_pass[:, 0].tolist() != list(range(150))
+    model = DeepWalk(**SMALL, seed=0, progress=False).fit(communities)
+    masks = (communities.y, communities.train_mask, communities.test_mask)
+    assert probe_split(model.embeddings_, *masks)["accuracy"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"negative": 5}, {"negative": 5, "sample": 1e-3}, {"negative": 0}],
+    ids=["negative", "downsampled", "hierarchical-softmax"],
+)
+def test_fast_vocabulary_equals_gensims(options):
+    from graphseq.models.skipgram import SkipGramSettings, _gensim_model, build_vocabulary
+
+    settings = SkipGramSettings(dimensions=8, hs=options["negative"] == 0, **options)
+    counts = np.random.default_rng(0).zipf(1.6, 3000).astype(np.int64)
+    counts[::7] = 0  # nodes no walk visited are not words
+    ours, gensims = _gensim_model(settings), _gensim_model(settings)
+    build_vocabulary(ours, counts, 100)
+    present = np.flatnonzero(counts)
+    gensims.build_vocab_from_freq(
+        dict(zip(present.astype(str).tolist(), counts[present].tolist(), strict=True)),
+        corpus_count=100,
+    )
+    assert ours.wv.index_to_key == gensims.wv.index_to_key
+    assert ours.wv.key_to_index == gensims.wv.key_to_index
+    assert ours.wv.expandos.keys() == gensims.wv.expandos.keys()
+    for key, theirs in gensims.wv.expandos.items():
+        mine = ours.wv.expandos[key]
+        assert mine.dtype == theirs.dtype
+        assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+    assert np.array_equal(ours.wv.vectors, gensims.wv.vectors)
+    if options["negative"]:
+        assert np.array_equal(ours.cum_table, gensims.cum_table)
+    assert ours.corpus_count == gensims.corpus_count == 100
 
 
 def test_isolated_node_gets_a_zero_row():

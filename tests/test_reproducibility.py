@@ -57,6 +57,18 @@ def _text_task():
     return LanguageModelTask.from_text(text, seq_len=10, batch_size=4, steps_per_epoch=5)
 
 
+def _streamed_deepwalk(seed):
+    """DeepWalk's path for walk sets too large to shuffle in memory (pass-wise streaming)."""
+    import graphseq.models.deepwalk as deepwalk
+
+    limit = deepwalk.IN_MEMORY_SHUFFLE_MAX_TOKENS
+    deepwalk.IN_MEMORY_SHUFFLE_MAX_TOKENS = 0
+    try:
+        return gs.DeepWalk(8, 6, 2, 2, workers=1, seed=seed, progress=False).fit(GRAPH).embeddings_
+    finally:
+        deepwalk.IN_MEMORY_SHUFFLE_MAX_TOKENS = limit
+
+
 # name -> function(seed) returning tensors (or lists) that must repeat for a repeated seed.
 COMPONENTS = {
     "random_walks": lambda seed: gs.random_walks(GRAPH, 6, 2, seed=seed),
@@ -139,6 +151,7 @@ COMPONENTS = {
     "deepwalk": lambda seed: (
         gs.DeepWalk(8, 6, 2, 2, workers=1, seed=seed, progress=False).fit(GRAPH).embeddings_
     ),
+    "deepwalk_streamed": lambda seed: _streamed_deepwalk(seed),
     "node2vec": lambda seed: (
         gs.Node2Vec(0.5, 2.0, 8, 6, 2, 2, workers=1, seed=seed, progress=False)
         .fit(GRAPH)

@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--hs",
         choices=("on", "off"),
-        help="hierarchical softmax (DeepWalk on, node2vec off)",
+        help="hierarchical softmax (default: on exactly when --negative is 0)",
     )
     parser.add_argument("--p", type=float, default=1.0, help="node2vec return parameter (1)")
     parser.add_argument("--q", type=float, default=1.0, help="node2vec in-out parameter (1)")

@@ -10,8 +10,10 @@ node2vec (Grover & Leskovec 2016) is the same with second-order walks biased by 
 
 from __future__ import annotations
 
+import functools
 import time
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
@@ -23,7 +25,11 @@ from .embedding_io import save_embeddings, to_keyed_vectors
 from .saving import SavableEstimator
 from .skipgram import SkipGramSettings, train_skipgram
 
-__all__ = ["DeepWalk", "Node2Vec"]
+__all__ = ["IN_MEMORY_SHUFFLE_MAX_TOKENS", "DeepWalk", "Node2Vec"]
+
+IN_MEMORY_SHUFFLE_MAX_TOKENS = 1 << 26
+"""Largest walk set (walks x walk_length nodes) that `DeepWalk` shuffles whole in memory: 2^26
+int64 nodes = 512 MiB (1 GiB while permuted). Larger walk sets stream (see ``shuffle_walks``)."""
 
 
 def _as_list(ids) -> list:
@@ -41,7 +47,11 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         walk_length: nodes per walk (the start node included).
         walks_per_node: walks started at every node.
         window_size: skip-gram context window (nodes on each side).
-        hs: hierarchical softmax (the paper's choice). With ``hs=False`` set ``negative > 0``.
+        hs: hierarchical softmax (the paper's choice). None (default): on exactly when
+            ``negative == 0``, so ``negative=5`` alone means negative sampling only (with both
+            on, gensim trains both output layers: for a million nodes about 3x slower, and
+            its Huffman tree alone takes tens of seconds). With ``hs=False`` set
+            ``negative > 0``.
         negative: negative samples per positive pair (0 = off).
         epochs: passes of skip-gram over the walks.
         sample: gensim's frequent-node down-sampling threshold (0 = off, as in the paper).
@@ -54,8 +64,11 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         corpus: ``"auto"`` (a corpus file for large walk sets -- at least
             `CORPUS_FILE_MIN_TOKENS` nodes in all -- so that
             workers scale and memory stays small), ``"file"`` or ``"memory"``.
-        shuffle_walks: present the walks to skip-gram in random order (DeepWalk shuffles the
-            nodes in each pass) rather than grouped pass by pass.
+        shuffle_walks: present the walks to skip-gram in random order rather than grouped
+            pass by pass. Walk sets of up to `IN_MEMORY_SHUFFLE_MAX_TOKENS` nodes are shuffled
+            as a whole, in memory; larger ones stream to skip-gram chunk by chunk, never all
+            in memory, each pass starting from the nodes in a fresh random order (DeepWalk's
+            own "shuffle the nodes in each pass").
         dead_end: what a walk does at a node without out-edges (see `graphseq.walks`).
         progress: tqdm bars for walking and training (default: only on a terminal).
 
@@ -82,7 +95,7 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         walks_per_node: int = 80,
         window_size: int = 10,
         *,
-        hs: bool = True,
+        hs: bool | None = None,
         negative: int = 0,
         epochs: int = 1,
         sample: float = 0.0,
@@ -118,7 +131,8 @@ class DeepWalk(SavableEstimator, BaseEstimator):
             check_int(name, getattr(self, name))
         workers = check_int("workers", self.workers)
         check_int("negative", self.negative, minimum=0)
-        if not self.hs and self.negative == 0:
+        hs = self.negative == 0 if self.hs is None else bool(self.hs)
+        if not hs and self.negative == 0:
             raise ValueError(
                 "hs=False and negative=0 leave skip-gram without an output layer; "
                 "use hs=True (hierarchical softmax) or negative > 0 (e.g. 5)."
@@ -135,7 +149,7 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         return SkipGramSettings(
             dimensions=self.dimensions,
             window_size=self.window_size,
-            hs=bool(self.hs),
+            hs=hs,
             negative=self.negative,
             sample=float(self.sample),
             alpha=float(self.alpha),
@@ -154,8 +168,6 @@ class DeepWalk(SavableEstimator, BaseEstimator):
                 convention; networkx/scipy inputs are converted accordingly).
             y: ignored (scikit-learn compatibility).
         """
-        import numpy as np
-
         settings = self._validate()
         p = check_bias("p", self.p, "the return parameter")
         q = check_bias("q", self.q, "the in-out parameter")
@@ -168,29 +180,30 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         start = time.perf_counter()
         total = self.walks_per_node * graph.num_nodes
         bar = progress_bar(total, desc="random walks", unit="walk", progress=self.progress)
-        chunks = []
-        for chunk in iter_random_walks(
-            graph, self.walk_length, self.walks_per_node, p=p, q=q, seed=int(walk_seed),
-            dead_end=self.dead_end,
-        ):  # fmt: skip
-            chunks.append(chunk)
-            bar.update(chunk.size(0))
-        bar.close()
-        walks = torch.cat(chunks)
-        del chunks
-        if self.shuffle_walks:
-            generator = torch.Generator().manual_seed(int(order_seed) >> 1)
-            walks = walks[torch.randperm(walks.size(0), generator=generator)]
-        self.walk_seconds_ = time.perf_counter() - start
-        chunk = max(1, (1 << 22) // self.walk_length)
+        walking = {"seconds": 0.0}
+
+        def timed_chunks():
+            """The walk chunks for skip-gram, timing the walking (and shuffling) itself."""
+            chunks = self._walk_chunks(graph, p, q, int(walk_seed), int(order_seed) >> 1)
+            while True:
+                begin = time.perf_counter()
+                chunk = next(chunks, None)
+                walking["seconds"] += time.perf_counter() - begin
+                if chunk is None:
+                    bar.close()
+                    return
+                bar.update(chunk.size(0))
+                yield chunk
+
         embeddings, trained, info = train_skipgram(
-            (walks[i : i + chunk] for i in range(0, walks.size(0), chunk)),
+            timed_chunks(),
             graph.num_nodes,
             settings,
             corpus=self.corpus,
-            expected_tokens=walks.numel(),
+            expected_tokens=total * self.walk_length,
             progress=self.progress,
         )
+        self.walk_seconds_ = walking["seconds"]
         self.embeddings_ = embeddings
         ids = graph.node_ids
         if ids is not None and not isinstance(ids, torch.Tensor):
@@ -199,9 +212,36 @@ class DeepWalk(SavableEstimator, BaseEstimator):
         self.trained_mask_ = trained
         self.corpus_ = info["corpus"]
         self.train_seconds_ = info["train_seconds"]
-        self.num_walks_ = int(walks.size(0))
+        self.num_walks_ = total
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    def _walk_chunks(self, graph, p: float, q: float, walk_seed: int, order_seed: int):
+        """``LongTensor [W, walk_length]`` chunks of all walks, in skip-gram's order.
+
+        Shuffled walk sets that fit `IN_MEMORY_SHUFFLE_MAX_TOKENS` are walked whole and
+        permuted (the order graphseq always used, so a seed gives the embeddings it gave).
+        Larger ones are walked pass by pass from a seeded random permutation of the start
+        nodes, streamed: memory holds a few chunks, not the walk set."""
+        walk = functools.partial(
+            iter_random_walks, graph, self.walk_length, p=p, q=q, dead_end=self.dead_end
+        )
+        total = self.walks_per_node * graph.num_nodes
+        if not self.shuffle_walks:
+            yield from walk(self.walks_per_node, seed=walk_seed)
+            return
+        generator = torch.Generator().manual_seed(order_seed)
+        if total * self.walk_length <= IN_MEMORY_SHUFFLE_MAX_TOKENS:
+            walks = torch.cat(list(walk(self.walks_per_node, seed=walk_seed)))
+            walks = walks[torch.randperm(walks.size(0), generator=generator)]
+            rows = max(1, (1 << 22) // self.walk_length)
+            for begin in range(0, walks.size(0), rows):
+                yield walks[begin : begin + rows]
+            return
+        pass_seeds = np.random.SeedSequence([walk_seed, 1]).generate_state(self.walks_per_node)
+        for pass_seed in pass_seeds:
+            order = torch.randperm(graph.num_nodes, generator=generator)
+            yield from walk(1, seed=int(pass_seed) >> 1, start_nodes=order)
 
     # ------------------------------------------------------------------ results
     def _check_fitted(self) -> None:

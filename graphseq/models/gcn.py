@@ -64,12 +64,21 @@ class GCN(SavableModule):
         the input itself when ``num_layers == 1``."""
         for conv in self.convs[:-1]:
             x = dropout(x, self.dropout, self.training)
-            x = F.relu(conv(x, edge_index, edge_weight))
+            x = F.relu(self._conv(conv, x, edge_index, edge_weight))
         return x
+
+    def _conv(self, conv, x, edge_index, edge_weight):
+        """``conv(x, edge_index, edge_weight)``; with ``cached=True`` every layer reuses the
+        first layer's normalized adjacency (and transpose) instead of building its own: they
+        are the same matrix, and each copy costs about ``24 E`` bytes (more while built)."""
+        first = self.convs[0]
+        if conv is not first and conv.cached and conv._cached_adjacency is None:
+            conv._cached_adjacency = first._cached_adjacency
+        return conv(x, edge_index, edge_weight)
 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None
     ) -> torch.Tensor:
         x = self.embed(x, edge_index, edge_weight)
         x = dropout(x, self.dropout, self.training)
-        return self.convs[-1](x, edge_index, edge_weight)
+        return self._conv(self.convs[-1], x, edge_index, edge_weight)

@@ -86,10 +86,32 @@ def normalized_adjacency(
         else:
             inv = degree.reciprocal().masked_fill_(degree == 0, 0.0)
             edge_weight = edge_weight * inv[target]
-    matrix = torch.sparse_coo_tensor(
-        torch.stack([target, source]), edge_weight, (num_nodes, num_nodes), check_invariants=False
-    ).coalesce()
-    return matrix.to_sparse_csr()
+    return _csr_matrix(target, source, edge_weight, num_nodes)
+
+
+def _csr_matrix(row, col, values, size: int) -> torch.Tensor:
+    """Sparse CSR ``[size, size]`` with ``values`` at ``(row, col)``, duplicates summed.
+
+    One stable sort of the keys ``row * size + col``, then the CSR arrays read off the sorted
+    keys: about 40 bytes per entry at the peak, where a COO ``coalesce`` and a conversion to
+    CSR take about 100 (the peak of a large full-graph GCN's first epoch)."""
+    key = row * max(size, 1) + col
+    key, order = torch.sort(key, stable=True)
+    values = values[order]
+    del order
+    if key.numel() > 1:
+        fresh = torch.ones(key.numel(), dtype=torch.bool, device=key.device)
+        torch.ne(key[1:], key[:-1], out=fresh[1:])
+        if not bool(fresh.all()):
+            group = torch.cumsum(fresh, 0) - 1
+            values = torch.zeros(int(group[-1]) + 1, dtype=values.dtype, device=values.device)\
+                .index_add_(0, group, values)  # fmt: skip
+            key = key[fresh]
+    rows = torch.div(key, max(size, 1), rounding_mode="floor")
+    crow = torch.zeros(size + 1, dtype=torch.long, device=key.device)
+    torch.cumsum(torch.bincount(rows, minlength=size), 0, out=crow[1:])
+    columns = key.sub_(rows.mul_(max(size, 1)))
+    return torch.sparse_csr_tensor(crow, columns, values, (size, size), check_invariants=False)
 
 
 def adjacency_to_edge_index(adj_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
