@@ -5,8 +5,10 @@ Rows (each mean ± std over ``--seeds`` seeds, test accuracy %):
 * ``gcn``: graphseq's GCN in Kipf & Welling's setting (the ``graphseq bench`` entry);
 * ``sage-<aggregator>``: supervised full-batch GraphSAGE (the ``graphseq bench`` entries,
   `graphseq.recipes.GraphSAGERecipe`: 2 layers, 16 hidden, dropout 0.5, Adam lr 0.01, weight
-  decay 5e-4, early stopping on the validation loss with patience 20; pool/LSTM with 64
-  aggregator channels);
+  decay 5e-4, early stopping on the validation loss with patience 20; pool and LSTM with
+  `graphseq.recipes.SAGE_AGGREGATOR_SETTINGS`: 64 hidden, dropout 0.8, normalized outputs,
+  pool's projection 64 wide, LSTM hidden 128, chosen on validation in the screen of
+  ``sage_accuracy_notes.md``);
 * ``sampled <aggregator>``: the same model and training (the recipe's settings) on sampled
   mini-batches (fan-outs [25, 10], with replacement, 32 seeds per batch, sparse input rows,
   validation on the full graph);

@@ -18,6 +18,7 @@ from graphseq.link_prediction import (
     heuristic_scores,
     link_metrics,
     sample_non_edges,
+    spectral_embedding,
     split_edges,
 )
 
@@ -121,6 +122,31 @@ def test_heuristics_match_their_definitions():
     for name in HEURISTICS:
         scores = heuristic_scores(data, pairs, name, chunk=2)  # several chunks
         np.testing.assert_allclose(scores.numpy(), expected[name], rtol=1e-9, err_msg=name)
+
+
+def test_spectral_embedding_matches_scikit_learn_and_survives_many_components(monkeypatch):
+    from sklearn.manifold import SpectralEmbedding
+
+    import graphseq.link_prediction as link_prediction
+
+    graph = nx.convert_node_labels_to_integers(nx.les_miserables_graph())  # connected
+    data = gs.from_networkx(graph, weight=None)
+    adjacency = sp.csr_matrix(nx.to_numpy_array(graph, weight=None))
+    expected = SpectralEmbedding(8, affinity="precomputed", random_state=0).fit_transform(adjacency)
+    dense = spectral_embedding(data, 8)
+    assert dense.shape == (graph.number_of_nodes(), 8)
+    np.testing.assert_allclose(dense.numpy(), expected, atol=1e-4)
+    monkeypatch.setattr(link_prediction, "_DENSE_SPECTRAL_NODES", 0)  # scikit-learn's ARPACK
+    np.testing.assert_allclose(spectral_embedding(data, 8).numpy(), expected, atol=1e-4)
+    monkeypatch.undo()
+    # 30 components (as many zero eigenvalues as requested vectors): finite, and the width is
+    # clamped for a small graph
+    pieces = gs.from_networkx(nx.disjoint_union_all([nx.path_graph(3)] * 30), weight=None)
+    embedding = spectral_embedding(pieces, 16)
+    assert embedding.shape == (90, 16) and torch.isfinite(embedding).all()
+    assert spectral_embedding(gs.from_networkx(nx.path_graph(5)), 128).shape == (5, 3)
+    with pytest.raises(ValueError, match="at least 3 nodes"):
+        spectral_embedding(gs.from_networkx(nx.path_graph(2)), 4)
 
 
 def test_metrics_match_scikit_learn_and_ogb_hits():
