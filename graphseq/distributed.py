@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import contextlib
+import contextvars
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -51,6 +53,8 @@ __all__ = [
     "main_process_only",
     "rank_device",
     "shutdown",
+    "single_process",
+    "wants_distributed",
     "weighted_mean",
 ]
 
@@ -74,6 +78,29 @@ def launched_by_torchrun() -> bool:
     """Whether this process was started by ``torchrun`` (or anything that sets the same
     `TORCHRUN_VARIABLES`)."""
     return all(name in os.environ for name in TORCHRUN_VARIABLES)
+
+
+_SINGLE_PROCESS = contextvars.ContextVar("graphseq_single_process", default=False)
+
+
+@contextlib.contextmanager
+def single_process() -> Iterator[None]:
+    """Within this block a new `graphseq.train.Trainer` (and `cross_validate`) trains in this
+    one process even when it is one rank of several: e.g. a model every rank trains on its own,
+    or the folds `cross_validate` hands out (it uses this for each fold)."""
+    token = _SINGLE_PROCESS.set(True)
+    try:
+        yield
+    finally:
+        _SINGLE_PROCESS.reset(token)
+
+
+def wants_distributed() -> bool:
+    """Whether a `Trainer` made now trains distributed: this process is one of several (a
+    process group is initialized, or ``torchrun`` started it) and no `single_process` block is
+    open. To insist on a process group, call `init_distributed` first: it fails clearly when
+    the script was not launched by ``torchrun``."""
+    return not _SINGLE_PROCESS.get() and (is_initialized() or launched_by_torchrun())
 
 
 def is_initialized() -> bool:
@@ -159,8 +186,8 @@ def init_distributed(
         missing = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
         raise RuntimeError(
             f"distributed training needs the variables torchrun sets ({', '.join(missing)} "
-            "missing): launch the script with `torchrun --nproc-per-node K script.py`, or pass "
-            "distributed=False to train in this one process."
+            "missing): launch the script with `torchrun --nproc-per-node K script.py`, or train in "
+            "this one process without calling init_distributed."
         )
     if not isinstance(timeout, datetime.timedelta):
         timeout = datetime.timedelta(seconds=float(timeout))

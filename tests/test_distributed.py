@@ -98,9 +98,16 @@ def test_init_distributed_outside_torchrun_says_how_to_launch(monkeypatch):
         gd.init_distributed()
     from graphseq.train import LanguageModelTask, Trainer
 
+    assert not gd.wants_distributed()
+    for name, value in zip(gd.TORCHRUN_VARIABLES, ("0", "2", "127.0.0.1", "29512"), strict=True):
+        monkeypatch.setenv(name, value)  # as torchrun would: a Trainer made now is distributed
+    assert gd.wants_distributed()
+    with gd.single_process():
+        assert not gd.wants_distributed()
+    assert gd.wants_distributed()
     task = LanguageModelTask.__new__(LanguageModelTask)  # no rank_batches: refused up front
     with pytest.raises(TypeError, match="LanguageModelTask does not split its epochs"):
-        Trainer(torch.nn.Linear(1, 1), task, distributed=True)
+        Trainer(torch.nn.Linear(1, 1), task)
 
 
 # ---------------------------------------------------------------------------- 2 ranks

@@ -164,7 +164,6 @@ def cross_validate(
     val_fraction: float = 0.1,
     progress: bool | None = None,
     on_fold: Callable[[FoldResult], None] | None = None,
-    distributed: bool | None = None,
 ) -> CrossValidationResult:
     """Run the protocol above.
 
@@ -186,9 +185,10 @@ def cross_validate(
         progress: a bar over folds with the running mean accuracy (see `graphseq.progress`).
         on_fold: called with each finished `FoldResult` (to log it or save progress), on the
             rank that trained it.
-        distributed: spread the folds over the ranks (see the module docstring). None: when
-            this process is one of several (a process group is initialized, or the script was
-            launched by ``torchrun``); False: every fold in this process.
+
+    When this process is one of several (`graphseq.distributed.wants_distributed`: launched by
+    ``torchrun``, outside a `graphseq.distributed.single_process` block), the folds are spread
+    over the ranks (see the module docstring); every fold trains in one process.
     """
     from .early_stopping import EarlyStopping
 
@@ -202,9 +202,7 @@ def cross_validate(
         splits = list(folds)
     options = {"max_epochs": 100, "early_stopping": EarlyStopping(patience=20)}
     options.update(trainer_options or {})
-    options["distributed"] = False  # each fold trains in one process
-    if distributed is None:
-        distributed = dist.is_initialized() or dist.launched_by_torchrun()
+    distributed = dist.wants_distributed()
     order = [split["fold"] for split in splits]
     if distributed:
         dist.init_distributed("cpu")
@@ -257,7 +255,9 @@ def _fit_once(graphs, split, batch_size: int, build_model, seed: int, options: d
         graphs, {name: split[name] for name in ("train", "val", "test")}, batch_size=batch_size
     )
     task.eval_splits = ("val",)
-    trainer = Trainer(model, task, seed=seed, progress=False, **options).fit()
+    with dist.single_process():  # each fold trains in one process
+        trainer = Trainer(model, task, seed=seed, progress=False, **options)
+    trainer.fit()
     scores = trainer.evaluate(("val", "test"))
     return {
         "test_acc": 100.0 * scores["test_acc"],

@@ -135,7 +135,8 @@ class Task:
         and ``share.generator``. Tasks without it train in one process only."""
         raise NotImplementedError(
             f"{type(self).__name__} does not split its epochs across ranks, so it cannot train "
-            "distributed; train it in one process (distributed=False)."
+            "distributed; train it in one process (create its Trainer inside "
+            "`with graphseq.distributed.single_process():`)."
         )
 
     def training_step(self, model: torch.nn.Module, batch) -> torch.Tensor:

@@ -110,13 +110,12 @@ class Trainer:
         callbacks: functions ``callback(trainer, record)`` called after every epoch (on every
             rank when distributed: decorate one with
             `graphseq.distributed.main_process_only` to run it on rank 0 only).
-        distributed: train data-parallel over the ranks of a process group. None (default):
-            when this process is one of several, i.e. a process group is initialized or the
-            script was launched by ``torchrun`` (the Trainer then joins the group with
-            `graphseq.distributed.init_distributed`); True: require it; False: never (one
-            process, as `cross_validate` trains each fold).
 
-    Distributed (see the guide): the model is wrapped in ``DistributedDataParallel``; each rank
+    Distributed (see the guide): when this process is one of several (a process group is
+    initialized, or ``torchrun`` launched the script: `graphseq.distributed.wants_distributed`)
+    the Trainer joins the group (`graphseq.distributed.init_distributed`) and trains
+    data-parallel; inside ``with graphseq.distributed.single_process():`` it trains in the one
+    process instead (as `cross_validate` trains each fold). The model is wrapped in ``DistributedDataParallel``; each rank
     trains on its own share of every epoch (``task.rank_batches``, `graphseq.train.sharding`;
     ``batch_size`` is per rank), the epoch loss is the mean over all ranks' items; rank 0
     evaluates and broadcasts its metrics and its early-stopping decision, so ``history_`` is the
@@ -124,7 +123,7 @@ class Trainer:
     ``save`` and ``load`` are then collective: call them on every rank. Python's, NumPy's and
     torch's global generators (dropout) are seeded with ``seed + rank``; the Trainer's generator
     (data order) with ``seed`` on every rank. A distributed run resumes with the same number of
-    ranks. One process (``distributed`` off) trains exactly as before.
+    ranks. One process trains exactly as before.
 
     After `fit`: ``history_`` (one dict per epoch: ``epoch``, ``loss``, ``lr``, ``time`` in
     seconds of training, and the task's metrics on ``task.epoch_splits()``), ``epoch_``
@@ -146,7 +145,6 @@ class Trainer:
         progress: bool | None = None,
         checkpoint: str | os.PathLike | None = None,
         callbacks: Sequence[Callable] = (),
-        distributed: bool | None = None,
     ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
@@ -162,18 +160,15 @@ class Trainer:
             grad_clip = check_number("grad_clip", grad_clip, positive=True)
         if seed is not None:
             seed = check_int("seed", seed, minimum=None)
-        if distributed not in (None, True, False):
-            raise TypeError(f"distributed must be None, True or False, got {distributed!r}.")
-        if distributed is None:
-            distributed = dist.is_initialized() or dist.launched_by_torchrun()
-        self.distributed = bool(distributed)
+        self.distributed = dist.wants_distributed()
         self.rank, self.world_size = 0, 1
         if self.distributed:
             if type(task).rank_batches is Task.rank_batches:
                 raise TypeError(
                     f"{type(task).__name__} does not split its epochs across ranks "
-                    "(no rank_batches), so it cannot train distributed; pass "
-                    "distributed=False to train it in one process per rank."
+                    "(no rank_batches), so it cannot train distributed; create its Trainer "
+                    "inside `with graphseq.distributed.single_process():` to train it in "
+                    "one process per rank."
                 )
             device = dist.init_distributed(resolve_device(device))
             self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
