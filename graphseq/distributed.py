@@ -25,10 +25,10 @@ Rule for files and output: only the main process (rank 0) writes checkpoints, re
 
 from __future__ import annotations
 
-import datetime
-import functools
 import contextlib
 import contextvars
+import datetime
+import functools
 import os
 from collections.abc import Callable, Iterator
 
