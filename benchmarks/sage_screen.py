@@ -30,6 +30,7 @@ import statistics
 import time
 from pathlib import Path
 
+import common
 import torch
 
 import graphseq as gs
@@ -37,7 +38,6 @@ from graphseq.recipes import normalized_features
 from graphseq.train import EarlyStopping, NodeClassificationTask, Trainer
 from graphseq.train.task import random_splits
 
-HERE = Path(__file__).resolve().parent
 COLUMNS = ("hidden", "ch", "dropout", "normalize", "wd", "lr", "clip", "patience", "split")
 
 
@@ -107,6 +107,10 @@ def render(lines: list[dict]) -> str:
             + f" | {r['test']:.1f} ± {r['test_std']:.1f} | {r['val']:.1f} | {r['train']:.1f} "
             f"| {r['epochs']:.0f} | {r['epoch_time']:.2f} | {r['load']:.1f} |"
         )  # fmt: skip
+    commands = dict.fromkeys(r["command"] for r in lines if "command" in r)
+    out += ["", "Commands (in order): " + " ; ".join(f"`{c}`" for c in commands) + ". Lines "
+            "without a command were written by this script's first version (the same `run`), "
+            "run by hand from scratch grids (the first 50 lines); the load average of every line is in the table."]  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -115,10 +119,9 @@ def main(argv=None) -> int:
     parser.add_argument("grid", nargs="?", default='{"base": {}}',
                         help="JSON object: 'base' settings plus lists to combine")  # fmt: skip
     parser.add_argument("--render-only", action="store_true", help="only rebuild the table")
-    parser.add_argument("--out", default=str(HERE / "results"), help="output directory")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    common.add_run_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    header = common.start_run(args, argv)
     grid = json.loads(args.grid)
     base = grid.pop("base", {})
     keys = list(grid)
@@ -126,14 +129,15 @@ def main(argv=None) -> int:
     for values in [] if args.render_only else itertools.product(*grid.values()):
         config = {**base, **dict(zip(keys, values, strict=True))}
         config.setdefault("name", " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
-        line = screen(config)
+        line = {**screen(config), "command": header["command"], "date": header["date"],
+                "environment": header["environment"]}  # fmt: skip
         with open(path, "a") as file:
             file.write(json.dumps(line) + "\n")
         print(f"{line['name']:40s} {line['dataset']:8s} {line['aggr']:5s} test "
               f"{line['test']:.1f}±{line['test_std']:.1f} val {line['val']:.1f} "
               f"({line['seconds']:.0f} s)", flush=True)  # fmt: skip
     lines = [json.loads(text) for text in path.read_text().splitlines() if text.strip()]
-    (Path(args.out) / "sage_screen.md").write_text(render(lines))
+    common.write_atomically(Path(args.out) / "sage_screen.md", render(lines))
     return 0
 
 
