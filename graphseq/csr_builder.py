@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .graph import CSRGraph, _save_node_ids, _write_meta
+from .graph import CSRGraph, save_graph_metadata
 
 __all__ = ["build_csr", "csr_from_edgelist"]
 
@@ -108,11 +108,11 @@ def build_csr(edge_chunks: EdgeChunks, out, *, directed: bool = False) -> CSRGra
         shutil.rmtree(work, ignore_errors=True)
     import torch
 
-    _save_node_ids(out, None if node_ids is None else torch.from_numpy(node_ids))
     for stale in ("weights.npy", "node_ids.npy", "node_ids.json"):
         if (stale == "weights.npy" and not weighted) or (stale != "weights.npy" and identity):
             (out / stale).unlink(missing_ok=True)
-    _write_meta(out, num_nodes, "out", symmetric=not directed)
+    ids = None if node_ids is None else torch.from_numpy(node_ids)
+    save_graph_metadata(out, num_nodes, "out", symmetric=not directed, node_ids=ids)
     return CSRGraph.load(out)
 
 

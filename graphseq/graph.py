@@ -30,7 +30,7 @@ import torch
 
 from .validation import check_choice, check_edge_index
 
-__all__ = ["CSRGraph", "DIRECTIONS", "as_csr"]
+__all__ = ["CSRGraph", "DIRECTIONS", "as_csr", "save_graph_metadata"]
 
 DIRECTIONS = ("out", "in")
 
@@ -276,8 +276,7 @@ class CSRGraph:
         save_tensor(path / "indices.npy", self.indices)
         if self.weights is not None:
             save_tensor(path / "weights.npy", self.weights)
-        _save_node_ids(path, self.node_ids)
-        _write_meta(path, self.num_nodes, self.direction, self.symmetric)
+        save_graph_metadata(path, self.num_nodes, self.direction, self.symmetric, self.node_ids)
         return path
 
     @classmethod
@@ -361,23 +360,22 @@ def as_csr(graph, direction: str = "out") -> CSRGraph:
 _META = "graph.json"
 
 
-def _write_meta(path: Path, num_nodes: int, direction: str, symmetric: bool) -> None:
-    """``graph.json``: what a stored CSR's arrays do not say themselves."""
-    meta = {"format": 1, "num_nodes": int(num_nodes), "direction": direction,
-            "symmetric": bool(symmetric)}  # fmt: skip
-    (path / _META).write_text(json.dumps(meta, indent=2) + "\n")
-
-
-def _save_node_ids(path: Path, node_ids) -> None:
-    """Integer ids as ``node_ids.npy``, any other ids as a JSON list of strings."""
+def save_graph_metadata(path: Path, num_nodes: int, direction: str, symmetric: bool,
+                        node_ids=None) -> None:  # fmt: skip
+    """Write what a stored CSR's arrays do not say themselves into the folder ``path``:
+    ``graph.json`` (node count, direction, symmetry) and the node ids (integer ids as
+    ``node_ids.npy``, any other ids as a JSON list of strings). Used by `CSRGraph.save` and by
+    `graphseq.csr_builder`, which writes the arrays itself."""
     from .mmap import save_tensor
 
-    if node_ids is None:
-        return
-    if isinstance(node_ids, torch.Tensor):
-        save_tensor(path / "node_ids.npy", node_ids)
-    else:
-        (path / "node_ids.json").write_text(json.dumps([str(i) for i in node_ids]))
+    meta = {"format": 1, "num_nodes": int(num_nodes), "direction": direction,
+            "symmetric": bool(symmetric)}  # fmt: skip
+    if node_ids is not None:
+        if isinstance(node_ids, torch.Tensor):
+            save_tensor(path / "node_ids.npy", node_ids)
+        else:
+            (path / "node_ids.json").write_text(json.dumps([str(i) for i in node_ids]))
+    (path / _META).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def _load_node_ids(path: Path, mmap: bool):
