@@ -159,12 +159,12 @@ def _skipgram_settings(args):
 
 
 def stage_skipgram(args, result):
-    from graphseq.models.skipgram import _gensim_model, build_vocabulary
+    from graphseq.models.skipgram import build_vocabulary
 
     path = Path(args.workdir) / f"corpus_{args.graph.replace(':', '_')}.txt"
     counts = np.load(path.with_suffix(".counts.npy"))
     lines = sum(1 for _ in open(path, "rb"))
-    model = _gensim_model(_skipgram_settings(args))
+    model = _skipgram_settings(args).gensim_model()
     begin = time.perf_counter()
     build_vocabulary(model, counts, lines)
     vocabulary = time.perf_counter() - begin

@@ -67,11 +67,9 @@ def test_negative_sampling_option(communities):
 
 
 def test_hs_defaults_to_on_only_without_negative_sampling(communities):
-    from graphseq.models.skipgram import _gensim_model
-
     assert DeepWalk()._validate().hs and not DeepWalk(negative=5)._validate().hs
     assert DeepWalk(negative=5, hs=True)._validate().hs  # both, when asked for
-    assert _gensim_model(DeepWalk(negative=5)._validate()).hs == 0
+    assert DeepWalk(negative=5)._validate().gensim_model().hs == 0
 
 
 def test_large_walk_sets_stream_pass_by_pass(communities, monkeypatch):
@@ -99,12 +97,12 @@ def test_large_walk_sets_stream_pass_by_pass(communities, monkeypatch):
     ids=["negative", "downsampled", "hierarchical-softmax"],
 )
 def test_fast_vocabulary_equals_gensims(options):
-    from graphseq.models.skipgram import SkipGramSettings, _gensim_model, build_vocabulary
+    from graphseq.models.skipgram import SkipGramSettings, build_vocabulary
 
     settings = SkipGramSettings(dimensions=8, hs=options["negative"] == 0, **options)
     counts = np.random.default_rng(0).zipf(1.6, 3000).astype(np.int64)
     counts[::7] = 0  # nodes no walk visited are not words
-    ours, gensims = _gensim_model(settings), _gensim_model(settings)
+    ours, gensims = settings.gensim_model(), settings.gensim_model()
     build_vocabulary(ours, counts, 100)
     present = np.flatnonzero(counts)
     gensims.build_vocab_from_freq(

@@ -50,6 +50,26 @@ class SkipGramSettings:
     workers: int = 1
     seed: int = 0
 
+    def gensim_model(self):
+        """An untrained gensim ``Word2Vec`` with these settings (skip-gram, every word kept:
+        ``min_count=1``); give it its vocabulary with `build_vocabulary`."""
+        from gensim.models import Word2Vec
+
+        return Word2Vec(
+            vector_size=self.dimensions,
+            window=self.window_size,
+            min_count=1,
+            sg=1,
+            hs=int(self.hs),
+            negative=self.negative,
+            sample=self.sample,
+            alpha=self.alpha,
+            min_alpha=self.min_alpha,
+            workers=self.workers,
+            epochs=self.epochs,
+            seed=self.seed,
+        )
+
 
 def _token_tables(num_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Each node id's text followed by a space / by a newline, as zero-padded 8-byte words.
@@ -160,25 +180,6 @@ class _GensimProgress(logging.Handler):
             self.position = position
 
 
-def _gensim_model(settings: SkipGramSettings):
-    from gensim.models import Word2Vec
-
-    return Word2Vec(
-        vector_size=settings.dimensions,
-        window=settings.window_size,
-        min_count=1,
-        sg=1,
-        hs=int(settings.hs),
-        negative=settings.negative,
-        sample=settings.sample,
-        alpha=settings.alpha,
-        min_alpha=settings.min_alpha,
-        workers=settings.workers,
-        epochs=settings.epochs,
-        seed=settings.seed,
-    )
-
-
 def build_vocabulary(model, counts: np.ndarray, corpus_count: int) -> None:
     """Give gensim ``model`` its vocabulary: the nodes with ``counts [N] > 0`` (int64).
 
@@ -262,7 +263,7 @@ def train_skipgram(
         # a large corpus also costs less memory as a file than as Python strings
         large = (expected_tokens or 0) >= CORPUS_FILE_MIN_TOKENS
         corpus = "file" if large else "memory"
-    model = _gensim_model(settings)
+    model = settings.gensim_model()
     bar = progress_bar(100 * settings.epochs, desc="skip-gram", unit="%", progress=progress)
     listener = _GensimProgress(bar, settings.epochs)
     gensim_log = logging.getLogger("gensim.models.word2vec")
