@@ -86,6 +86,27 @@ def test_cached_adjacency_reused(graph):
     assert conv._cached_adjacency is None
 
 
+def test_cache_keeps_one_matrix_for_an_undirected_graph(graph):
+    # The fixture's extra edges (0 -> 1 twice) make it directed: P and its transpose differ.
+    directed = GCNConv(12, 3, cached=True)
+    directed(graph.x, graph.edge_index)
+    matrix, transpose = directed._cached_adjacency
+    assert transpose is not matrix
+    assert torch.equal(transpose.to_dense(), matrix.to_dense().t())
+    undirected_edges = torch.cat([graph.edge_index, graph.edge_index.flip(0)], 1)
+    undirected = GCNConv(12, 3, cached=True)
+    x = graph.x.clone().requires_grad_()
+    undirected(x, undirected_edges).sum().backward()
+    matrix, transpose = undirected._cached_adjacency
+    assert transpose is matrix  # symmetric P: one copy serves forward and backward
+    assert matrix.col_indices().dtype == torch.int32
+    # the gradient through the shared matrix is the dense formula's
+    dense = matrix.to_dense()
+    x_dense = graph.x.clone().requires_grad_()
+    (dense @ undirected.lin(x_dense) + undirected.bias).sum().backward()
+    torch.testing.assert_close(x.grad, x_dense.grad, atol=1e-5, rtol=1e-5)
+
+
 def test_feature_size_mismatch_is_clear(graph):
     with pytest.raises(ValueError, match=r"in_channels=7\], got \[121, 12\]"):
         GCNConv(7, 3)(graph.x, graph.edge_index)

@@ -56,7 +56,8 @@ def normalized_adjacency(
 
     Returns:
         sparse CSR ``[N, N]`` with ``P[target, source]`` = normalized weight; duplicate edges
-        are summed.
+        are summed. Its index tensors are int32 when ``N`` and the entry count fit (they
+        always do below 2^31 entries), else int64.
     """
     if normalization is not None:
         check_choice("normalization", normalization, _NORMALIZATIONS)
@@ -111,7 +112,21 @@ def _csr_matrix(row, col, values, size: int) -> torch.Tensor:
     crow = torch.zeros(size + 1, dtype=torch.long, device=key.device)
     torch.cumsum(torch.bincount(rows, minlength=size), 0, out=crow[1:])
     columns = key.sub_(rows.mul_(max(size, 1)))
+    del rows
+    if key.numel() < 2**31 and size < 2**31:
+        # int32 indices: a third less memory per stored entry (values are 4 bytes), and
+        # torch's CSR product reads them faster; same numbers.
+        crow, columns = crow.int(), columns.int()
     return torch.sparse_csr_tensor(crow, columns, values, (size, size), check_invariants=False)
+
+
+def _same_csr(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two CSR matrices store exactly the same entries."""
+    return (
+        torch.equal(a.crow_indices(), b.crow_indices())
+        and torch.equal(a.col_indices(), b.col_indices())
+        and torch.equal(a.values(), b.values())
+    )
 
 
 def adjacency_to_edge_index(adj_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -274,7 +289,11 @@ class GCNConv(nn.Module):
         if not self.cached:
             # Without a cache, a transpose would cost as much as the backward pass saves.
             return adjacency, None
-        self._cached_adjacency = (adjacency, transpose_csr(adjacency))
+        transpose = transpose_csr(adjacency)
+        if _same_csr(adjacency, transpose):
+            # An undirected graph's P is symmetric: keep one matrix, not two equal copies.
+            transpose = adjacency
+        self._cached_adjacency = (adjacency, transpose)
         return self._cached_adjacency
 
     def forward(
