@@ -11,8 +11,9 @@ are hashed to ``B`` buckets (a power of two, about one per 2-4 keys) by the top 
 ``key * 0x9E3779B97F4A7C15`` (multiplicative "Fibonacci" hashing); a bucket is a row of
 `BUCKET_SLOTS` = 8 int64 slots (64 bytes: one cache line), empty slots hold ``-1``. The few keys
 of a bucket that overflows its 8 slots (about 0.5% of them at 4 keys per bucket: a Poisson tail)
-go to a small sorted overflow array, searched (binary search) only for questions whose bucket is
-full. Where the edges carry a value (their CSR position, to look up a weight), tables of the
+go to a small sorted overflow array; such a bucket keeps 7 keys and marks its last slot
+`SPILLED`, so only a question whose row carries the mark searches the overflow (binary search),
+and no second table is read. Where the edges carry a value (their CSR position, to look up a weight), tables of the
 same shape hold it.
 
 Memory: ``64 * B`` bytes, ``16-32`` bytes per distinct edge (twice that with values); building
@@ -28,6 +29,8 @@ __all__ = ["BUCKET_SLOTS", "EdgeHashSet"]
 BUCKET_SLOTS = 8
 """Slots per bucket: 8 int64 keys fill one 64-byte cache line."""
 EMPTY = -1
+SPILLED = -2
+"""Held by the last slot of a bucket whose keys did not all fit (the rest are in the overflow)."""
 # 2^64 / golden ratio, as a signed int64: multiplying by it spreads consecutive keys (the
 # neighbours of one node) over all buckets. Integer products wrap modulo 2^64.
 _GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
@@ -55,23 +58,43 @@ class EdgeHashSet:
         self.mask = buckets - 1
         device = keys.device
         bucket = self._hash(keys)
-        order = torch.argsort(bucket, stable=True)
-        bucket, keys, first = bucket[order], keys[order], first[order]
+        # Group the keys by bucket. Any order inside a bucket serves (the keys are distinct),
+        # so the sort need not be stable, and int32 bucket ids sort faster: this sort is most
+        # of the build (about 1 s for 10^7 edges).
+        if buckets <= 2**31:
+            bucket = bucket.int()
+        bucket, order = torch.sort(bucket)
+        keys = torch.index_select(keys, 0, order)
         counts = torch.bincount(bucket, minlength=buckets)
         start = torch.cumsum(counts, 0) - counts
-        rank = torch.arange(keys.numel(), device=device) - start[bucket]
-        fits = rank < BUCKET_SLOTS
-        self.full = counts >= BUCKET_SLOTS  # [B]: a question there may need the overflow
-        self.keys = torch.full((buckets, BUCKET_SLOTS), EMPTY, dtype=torch.long, device=device)
-        self.keys[bucket[fits], rank[fits]] = keys[fits]
-        overflow = torch.sort(keys[~fits])
+        rank = torch.arange(keys.numel(), device=device) - torch.index_select(start, 0, bucket)
+        # A bucket with more keys than slots keeps 7 and marks its last slot SPILLED: a
+        # question that misses there reads the overflow, known from the row it already holds.
+        spills = counts > BUCKET_SLOTS
+        capacity = BUCKET_SLOTS - torch.index_select(spills, 0, bucket).to(rank.dtype)
+        fits = rank < capacity
+        del capacity
+        # Slot of each key in the flat table; a key that does not fit writes into one spare
+        # row past the end instead (dropped below), so no key needs a boolean-mask gather.
+        slot = torch.where(fits, bucket.long() * BUCKET_SLOTS + rank, buckets * BUCKET_SLOTS)
+        del rank
+        table = torch.full(((buckets + 1) * BUCKET_SLOTS,), EMPTY, dtype=torch.long, device=device)
+        table.index_put_((slot,), keys)
+        self.keys = table[: buckets * BUCKET_SLOTS].view(buckets, BUCKET_SLOTS)
+        self.keys[spills, -1] = SPILLED
+        spilled = (~fits).nonzero().flatten()
+        overflow = torch.sort(torch.index_select(keys, 0, spilled))
         self.overflow_keys = overflow.values
         self.values = self.overflow_values = None
         if values is not None:
-            stored = values.long()[first]
-            self.values = torch.full_like(self.keys, EMPTY)
-            self.values[bucket[fits], rank[fits]] = stored[fits]
-            self.overflow_values = stored[~fits][overflow.indices]
+            stored = values.long()
+            if first is not None:
+                stored = torch.index_select(stored, 0, first)
+            stored = torch.index_select(stored, 0, order)
+            table = torch.full_like(table, EMPTY)
+            table.index_put_((slot,), stored)
+            self.values = table[: buckets * BUCKET_SLOTS].view(buckets, BUCKET_SLOTS)
+            self.overflow_values = torch.index_select(stored, 0, spilled)[overflow.indices]
 
     @property
     def num_buckets(self) -> int:
@@ -84,9 +107,11 @@ class EdgeHashSet:
     def lookup(self, source: torch.Tensor, target: torch.Tensor):
         """``(found BoolTensor [P], value LongTensor [P] or None)`` for the pairs
         ``source[i] -> target[i]``; ``value`` is -1 where not found."""
-        keys = source * self.num_nodes + target
+        # int64 keys whatever the walkers' dtype (an int32 product would overflow)
+        keys = source.long() * self.num_nodes + target
         bucket = self._hash(keys)
-        match = torch.index_select(self.keys, 0, bucket) == keys[:, None]  # [P, 8]
+        rows = torch.index_select(self.keys, 0, bucket)  # [P, 8]: one cache line each
+        match = rows == keys[:, None]
         # 8 bools are 8 bytes: read each row as one int64 (far faster than any(1))
         found = match.view(torch.int64).squeeze(1) != 0
         value = None
@@ -94,8 +119,8 @@ class EdgeHashSet:
             column = match.to(torch.uint8).argmax(1)
             value = torch.where(found, self.values[bucket, column], EMPTY)
         if self.overflow_keys.numel():
-            # Only a question whose bucket is full can have its answer in the overflow.
-            ask = (~found & torch.index_select(self.full, 0, bucket)).nonzero().flatten()
+            # Only a question whose bucket spilled can have its answer in the overflow.
+            ask = (~found & (rows[:, -1] == SPILLED)).nonzero().flatten()
             if ask.numel():
                 wanted = keys[ask]
                 position = torch.searchsorted(self.overflow_keys, wanted)
@@ -111,10 +136,14 @@ class EdgeHashSet:
         return self.lookup(source, target)[0]
 
 
-def _unique_with_first(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sorted distinct ``keys`` and, for each, the position of one of its occurrences."""
-    if keys.numel() < 2 or bool((keys[1:] >= keys[:-1]).all()):
-        # a CSR's keys are already sorted (rows ascending, neighbours sorted in each row)
+def _unique_with_first(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Sorted distinct ``keys`` and, for each, the position of one of its occurrences (None
+    when ``keys`` are already strictly increasing: every position is its own)."""
+    if keys.numel() < 2 or bool((keys[1:] > keys[:-1]).all()):
+        # a CSR without duplicate edges: its keys are sorted (rows ascending, neighbours
+        # sorted in each row) and distinct
+        return keys, None
+    if bool((keys[1:] >= keys[:-1]).all()):
         order = torch.arange(keys.numel(), device=keys.device)
         ordered = keys
     else:
