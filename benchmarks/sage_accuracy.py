@@ -28,12 +28,16 @@ train on a graph with 37% / 30% of the nodes cut out.
 
 Committed parts: ``--aggregators mean --parts sampled inductive --tag sampled`` and the others
 listed in each result file's ``command``; ``--merge`` combines part files into one table.
+``--changes '{"weight_decay": 0.01}'`` changes recipe settings in the supervised GraphSAGE rows
+(e.g. settings chosen on one dataset's validation split with ``sage_screen.py``; the result
+records them).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import statistics
 import sys
 import time
@@ -79,23 +83,25 @@ def _train_graph(data, inductive: bool):
     return _without_test_nodes(data) if inductive else None
 
 
-def run_full(data, seed, epochs, *, aggr, inductive=False):
-    """Full-batch supervised training: the recipe itself, or (inductive) on the graph without
-    the test nodes, the test nodes scored on the full graph."""
-    trainer = _recipe(aggr).train(
+def run_full(data, seed, epochs, *, aggr, inductive=False, changes=None):
+    """Full-batch supervised training: the recipe itself (with ``changes`` to its settings),
+    or (inductive) on the graph without the test nodes, the test nodes scored on the full
+    graph."""
+    trainer = _recipe(aggr, **(changes or {})).train(
         data, seed, epochs, train_edge_index=_train_graph(data, inductive)
     )
     return _summary(trainer, trainer.test()["test_acc"])
 
 
-def run_sampled(data, seed, epochs, *, aggr, inductive=False):
+def run_sampled(data, seed, epochs, *, aggr, inductive=False, changes=None):
     """The recipe on sampled mini-batches (fan-outs [25, 10], 32 seeds per batch)."""
-    recipe = _recipe(aggr, fanouts=(25, 10), batch_size=32)
+    recipe = _recipe(aggr, **{"fanouts": (25, 10), "batch_size": 32, **(changes or {})})
     trainer = recipe.train(data, seed, epochs, train_edge_index=_train_graph(data, inductive))
     return _summary(trainer, trainer.test()["test_acc"])  # test nodes: on the full graph
 
 
-def run_unsupervised(data, seed, epochs, *, aggr, inductive=False):
+def run_unsupervised(data, seed, epochs, *, aggr, inductive=False, changes=None):
+    del changes  # the unsupervised rows keep their own settings (above)
     data = normalized_features(data)
     seed_everything(seed)
     width = UNSUPERVISED_WIDTH
@@ -141,8 +147,9 @@ KINDS = {
 }
 
 
-def rows(aggregators, parts, unsup_epochs) -> dict:
-    """``{row name: (description, run(data, seed, epochs), max epochs)}`` in table order."""
+def rows(aggregators, parts, unsup_epochs, changes=None) -> dict:
+    """``{row name: (description, run(data, seed, epochs), max epochs)}`` in table order;
+    ``changes``: recipe settings changed in the supervised GraphSAGE rows."""
     table = {}
     if "full" in parts:
         table["gcn"] = ("GCN, full-batch (Kipf & Welling setting)", GCNRecipe().fit, 200)
@@ -154,7 +161,7 @@ def rows(aggregators, parts, unsup_epochs) -> dict:
                 suffix = ", inductive" if inductive else ""
                 table[name.format(aggr) + (" inductive" if inductive else "")] = (
                     description.format(aggr) + suffix,
-                    functools.partial(run, aggr=aggr, inductive=inductive),
+                    functools.partial(run, aggr=aggr, inductive=inductive, changes=changes),
                     epochs or unsup_epochs,
                 )
     return table
@@ -231,6 +238,13 @@ def main(argv=None) -> int:
     parser.add_argument("--unsup-epochs", type=int, default=10)
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     parser.add_argument(
+        "--changes",
+        type=json.loads,
+        default=None,
+        help="JSON object of GraphSAGERecipe settings to change in the supervised rows, e.g. "
+        "settings chosen on one dataset's validation split in sage_screen.py",
+    )
+    parser.add_argument(
         "--merge",
         nargs="+",
         metavar="JSON",
@@ -242,7 +256,7 @@ def main(argv=None) -> int:
         return merge(args.merge, Path(args.out), args.tag or "all")
     results = {**common.start_run(args, argv), "settings": vars(args), "datasets": {}}
     stem = f"sage_accuracy{('_' + args.tag) if args.tag else ''}"
-    table = rows(args.aggregators, args.parts, args.unsup_epochs)
+    table = rows(args.aggregators, args.parts, args.unsup_epochs, args.changes)
     if args.unsup_aggregators is not None:
         table = {
             k: v

@@ -256,8 +256,9 @@ class SampledGraphSAGERecipe(_TrainedRecipe):
         **trainer_options,
     ):
         """The unfitted `Trainer` (``trainer_options``: ``checkpoint``, ``device``, ``progress``,
-        ``callbacks``, ``distributed``); ``eval_splits``: scored after every epoch (empty: none,
-        the history then holds the training loss only)."""
+        ``callbacks``; it trains distributed when launched by ``torchrun``, see
+        `graphseq.distributed.wants_distributed`); ``eval_splits``: scored after every epoch
+        (empty: none, the history then holds the training loss only)."""
         from .models import GraphSAGE
         from .seed import seed_everything
         from .train import EarlyStopping, SampledNodeClassificationTask, Trainer
