@@ -45,6 +45,10 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
             x.indices(), values * _keep_mask(values, p), x.shape, is_coalesced=True,
             check_invariants=False,
         )  # fmt: skip
+    if not x.requires_grad:
+        # Input features: the mask's own buffer becomes the result (one tensor the size of x,
+        # not two: the peak of a large full-graph epoch), with the same numbers.
+        return _keep_mask(x, p).mul_(x)
     return x * _keep_mask(x, p)
 
 
