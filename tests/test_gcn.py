@@ -107,6 +107,18 @@ def test_cache_keeps_one_matrix_for_an_undirected_graph(graph):
     torch.testing.assert_close(x.grad, x_dense.grad, atol=1e-5, rtol=1e-5)
 
 
+def test_dropout_without_gradient_matches_and_keeps_input():
+    x = torch.randn(50, 7)
+    original = x.clone()
+    torch.manual_seed(3)
+    reused = dropout(x, 0.4)  # x needs no gradient: the mask's buffer becomes the result
+    torch.manual_seed(3)
+    tracked = dropout(x.clone().requires_grad_(), 0.4)
+    assert torch.equal(x, original)  # the input is never written
+    assert torch.equal(reused, tracked.detach())
+    assert 0 < int((reused == 0).sum()) < reused.numel()
+
+
 def test_feature_size_mismatch_is_clear(graph):
     with pytest.raises(ValueError, match=r"in_channels=7\], got \[121, 12\]"):
         GCNConv(7, 3)(graph.x, graph.edge_index)
