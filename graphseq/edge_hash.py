@@ -13,8 +13,8 @@ are hashed to ``B`` buckets (a power of two, about one per 2-4 keys) by the top 
 of a bucket that overflows its 8 slots (about 0.5% of them at 4 keys per bucket: a Poisson tail)
 go to a small sorted overflow array; such a bucket keeps 7 keys and marks its last slot
 `SPILLED`, so only a question whose row carries the mark searches the overflow (binary search),
-and no second table is read. Where the edges carry a value (their CSR position, to look up a weight), tables of the
-same shape hold it.
+and no second table is read. Where the edges carry a value (their CSR position, to look up a
+weight), tables of the same shape hold it.
 
 Memory: ``64 * B`` bytes, ``16-32`` bytes per distinct edge (twice that with values); building
 is one sort of the keys by bucket.
@@ -74,13 +74,11 @@ class EdgeHashSet:
         capacity = BUCKET_SLOTS - torch.index_select(spills, 0, bucket).to(rank.dtype)
         fits = rank < capacity
         del capacity
-        # Slot of each key in the flat table; a key that does not fit writes into one spare
-        # row past the end instead (dropped below), so no key needs a boolean-mask gather.
+        # Slot of each key in the flat table; a key that does not fit goes to a spare slot
+        # (see `_slot_table`), so no key needs a boolean-mask gather.
         slot = torch.where(fits, bucket.long() * BUCKET_SLOTS + rank, buckets * BUCKET_SLOTS)
         del rank
-        table = torch.full(((buckets + 1) * BUCKET_SLOTS,), EMPTY, dtype=torch.long, device=device)
-        table.index_put_((slot,), keys)
-        self.keys = table[: buckets * BUCKET_SLOTS].view(buckets, BUCKET_SLOTS)
+        self.keys = _slot_table(slot, keys, buckets)
         self.keys[spills, -1] = SPILLED
         spilled = (~fits).nonzero().flatten()
         overflow = torch.sort(torch.index_select(keys, 0, spilled))
@@ -91,9 +89,7 @@ class EdgeHashSet:
             if first is not None:
                 stored = torch.index_select(stored, 0, first)
             stored = torch.index_select(stored, 0, order)
-            table = torch.full_like(table, EMPTY)
-            table.index_put_((slot,), stored)
-            self.values = table[: buckets * BUCKET_SLOTS].view(buckets, BUCKET_SLOTS)
+            self.values = _slot_table(slot, stored, buckets)
             self.overflow_values = torch.index_select(stored, 0, spilled)[overflow.indices]
 
     @property
@@ -134,6 +130,15 @@ class EdgeHashSet:
     def contains(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``BoolTensor [P]``: whether each ``source[i] -> target[i]`` is an edge."""
         return self.lookup(source, target)[0]
+
+
+def _slot_table(slot: torch.Tensor, data: torch.Tensor, buckets: int) -> torch.Tensor:
+    """``LongTensor [buckets, BUCKET_SLOTS]`` holding ``data[i]`` at flat position ``slot[i]``
+    and `EMPTY` elsewhere. Slot ``buckets * BUCKET_SLOTS`` (past the end) lands in one spare
+    row, which is dropped: where the keys that did not fit are written."""
+    table = torch.full(((buckets + 1) * BUCKET_SLOTS,), EMPTY, dtype=torch.long, device=data.device)
+    table.index_put_((slot,), data)
+    return table[: buckets * BUCKET_SLOTS].view(buckets, BUCKET_SLOTS)
 
 
 def _unique_with_first(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -53,8 +53,22 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
 
 
 def transpose_csr(matrix: torch.Tensor) -> torch.Tensor:
-    """The transpose of a CSR matrix, as CSR (one sort of its entries)."""
-    return matrix.t().to_sparse_csr()
+    """The transpose of a CSR matrix, as CSR (one sort of its entries); ``matrix`` itself when
+    it is symmetric (e.g. an undirected graph's propagation matrix), so that a layer caching
+    both holds one copy."""
+    transpose = matrix.t().to_sparse_csr()
+    if matrix.size(0) == matrix.size(1) and _same_entries(matrix, transpose):
+        return matrix
+    return transpose
+
+
+def _same_entries(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two CSR matrices of one shape store exactly the same entries."""
+    return (
+        torch.equal(a.crow_indices(), b.crow_indices())
+        and torch.equal(a.col_indices(), b.col_indices())
+        and torch.equal(a.values(), b.values())
+    )
 
 
 class SparseDenseProduct(torch.autograd.Function):

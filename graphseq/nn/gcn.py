@@ -120,15 +120,6 @@ def _csr_matrix(row, col, values, size: int) -> torch.Tensor:
     return torch.sparse_csr_tensor(crow, columns, values, (size, size), check_invariants=False)
 
 
-def _same_csr(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Whether two CSR matrices store exactly the same entries."""
-    return (
-        torch.equal(a.crow_indices(), b.crow_indices())
-        and torch.equal(a.col_indices(), b.col_indices())
-        and torch.equal(a.values(), b.values())
-    )
-
-
 def adjacency_to_edge_index(adj_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(edge_index [2, E], edge_weight [E])`` of a torch sparse adjacency in PyG's ``adj_t``
     layout (``adj_t[target, source]``, COO or CSR)."""
@@ -289,11 +280,8 @@ class GCNConv(nn.Module):
         if not self.cached:
             # Without a cache, a transpose would cost as much as the backward pass saves.
             return adjacency, None
-        transpose = transpose_csr(adjacency)
-        if _same_csr(adjacency, transpose):
-            # An undirected graph's P is symmetric: keep one matrix, not two equal copies.
-            transpose = adjacency
-        self._cached_adjacency = (adjacency, transpose)
+        # (an undirected graph's P is symmetric: its "transpose" is P itself, one copy)
+        self._cached_adjacency = (adjacency, transpose_csr(adjacency))
         return self._cached_adjacency
 
     def forward(
