@@ -148,8 +148,12 @@ class GCNRecipe(_TrainedRecipe):
 # normalization of hidden layers, more dropout and a wider hidden layer. The LSTM aggregator
 # learns slowly at dropout 0.8 and its training loss can jump once (Cora seed 4: at epoch 24,
 # stopped at 43 with 36.1% under patience 20; 79.4% with patience 100, best epoch 137).
+# Sampled, pool draws neighbours without replacement: a max over draws with replacement misses
+# some of a node's neighbours in training (a degree-4 node misses at least one in 10 draws with
+# probability 0.22) but none at the full-graph evaluation; Cora, 3 seeds, [25, 10]: 73.6 with
+# replacement, 80.1 without (full batch 80.4). A mean is unbiased under either.
 SAGE_AGGREGATOR_SETTINGS = {
-    "pool": {"hidden_channels": 64, "dropout": 0.8, "normalize": True},
+    "pool": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "replace": False},
     "lstm": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "aggr_channels": 128,
              "patience": 100},
 }  # fmt: skip
@@ -161,8 +165,9 @@ class GraphSAGERecipe(_TrainedRecipe):
     hidden, dropout 0.5, Adam lr 0.01, weight decay 5e-4, row-normalized sparse features, early
     stopping on the validation loss with best weights restored; `for_aggregator` gives the
     settings chosen for each aggregator (`SAGE_AGGREGATOR_SETTINGS`). Full-batch by default;
-    ``fanouts`` (e.g. ``(25, 10)``) trains on sampled mini-batches of ``batch_size`` seeds
-    (validation and test on the full graph).
+    ``fanouts`` (e.g. ``(25, 10)``) trains on sampled mini-batches of ``batch_size`` seeds,
+    neighbours drawn with replacement unless ``replace`` is False (validation and test on the
+    full graph).
 
     Patience is 20, not GCN's 10: with PyG-style ``Linear`` initialisation the validation loss of
     some seeds first rises for ~10 epochs while the model fits the balanced training prior
@@ -178,6 +183,7 @@ class GraphSAGERecipe(_TrainedRecipe):
     aggr_channels: int = 64
     fanouts: tuple | None = None
     batch_size: int = 32
+    replace: bool = True
 
     @classmethod
     def for_aggregator(cls, aggr: str, **changes) -> GraphSAGERecipe:
@@ -217,7 +223,7 @@ class GraphSAGERecipe(_TrainedRecipe):
         else:
             task = SampledNodeClassificationTask(
                 data, list(self.fanouts), batch_size=self.batch_size,
-                train_edge_index=train_edge_index,
+                train_edge_index=train_edge_index, replace=self.replace,
             )  # fmt: skip
         optimizer = functools.partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
         return _fit(model, task, optimizer, self.patience, max_epochs, seed)
