@@ -164,8 +164,9 @@ def main(argv=None) -> int:
     parser.add_argument("--synthetic-train-fraction", type=float, default=0.05)
     parser.add_argument("--skip", nargs="*", choices=("sage", "walks"), default=[])
     # 3, not 1: this machine's cores are shared with other tenants, and which core is slower
-    # changes within minutes (pinned gathers 0.68 s on core 0 against 0.46 s on core 1, minutes
-    # after the opposite), so one pair of runs gives anything from 1.15x to 1.79x.
+    # changes (pinned, a BlogCatalog epoch ran 0.38 s on core 0 and 0.50 s on core 1; hours
+    # later a gather loop ran 0.68 s on core 0 and 0.46 s on core 1), so one pair of runs
+    # gives anything from 1.15x to 1.79x.
     parser.add_argument("--repeats", type=int, default=3,
                         help="measurements per process count, interleaved (3)")  # fmt: skip
     # Used by the ranks.
