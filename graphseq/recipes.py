@@ -35,6 +35,7 @@ __all__ = [
     "WalkRNNRecipe",
     "normalized_features",
     "num_classes",
+    "sample_with_replacement",
 ]
 
 
@@ -148,15 +149,29 @@ class GCNRecipe(_TrainedRecipe):
 # normalization of hidden layers, more dropout and a wider hidden layer. The LSTM aggregator
 # learns slowly at dropout 0.8 and its training loss can jump once (Cora seed 4: at epoch 24,
 # stopped at 43 with 36.1% under patience 20; 79.4% with patience 100, best epoch 137).
-# Sampled, pool draws neighbours without replacement: a max over draws with replacement misses
-# some of a node's neighbours in training (a degree-4 node misses at least one in 10 draws with
-# probability 0.22) but none at the full-graph evaluation; Cora, 3 seeds, [25, 10]: 73.6 with
-# replacement, 80.1 without (full batch 80.4). A mean is unbiased under either.
 SAGE_AGGREGATOR_SETTINGS = {
-    "pool": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "replace": False},
+    "pool": {"hidden_channels": 64, "dropout": 0.8, "normalize": True},
     "lstm": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "aggr_channels": 128,
              "patience": 100},
 }  # fmt: skip
+
+
+# Aggregators sampled without replacement unless a recipe says otherwise. A max over draws
+# with replacement misses some of a node's neighbours in training (a degree-4 node misses at
+# least one in 10 draws with probability 0.22) that the full-graph evaluation sees; Cora, pool,
+# [25, 10], 3 seeds: 73.6 with replacement, 80.1 without (full batch 80.4). A sum over draws
+# is not the sum over the neighbours either. Without replacement a node with at most `fanout`
+# neighbours gets exactly them. A mean (and the LSTM, the paper's setting) keeps the paper's
+# draw with replacement: its estimate is unbiased under either.
+_WITHOUT_REPLACEMENT = frozenset({"pool", "max", "sum"})
+
+
+def sample_with_replacement(aggr: str, replace: bool | None = None) -> bool:
+    """``replace`` itself, or when None the draw that suits ``aggr``: without replacement for
+    ``"pool"``, ``"max"`` and ``"sum"`` (their value over sampled neighbours must see every
+    neighbour of a node with at most ``fanout`` of them), with replacement (the paper) for the
+    others."""
+    return aggr not in _WITHOUT_REPLACEMENT if replace is None else bool(replace)
 
 
 @dataclass(frozen=True)
@@ -166,8 +181,8 @@ class GraphSAGERecipe(_TrainedRecipe):
     stopping on the validation loss with best weights restored; `for_aggregator` gives the
     settings chosen for each aggregator (`SAGE_AGGREGATOR_SETTINGS`). Full-batch by default;
     ``fanouts`` (e.g. ``(25, 10)``) trains on sampled mini-batches of ``batch_size`` seeds,
-    neighbours drawn with replacement unless ``replace`` is False (validation and test on the
-    full graph).
+    neighbours drawn as `sample_with_replacement` says for ``aggr`` unless ``replace`` is given
+    (validation and test on the full graph).
 
     Patience is 20, not GCN's 10: with PyG-style ``Linear`` initialisation the validation loss of
     some seeds first rises for ~10 epochs while the model fits the balanced training prior
@@ -183,7 +198,7 @@ class GraphSAGERecipe(_TrainedRecipe):
     aggr_channels: int = 64
     fanouts: tuple | None = None
     batch_size: int = 32
-    replace: bool = True
+    replace: bool | None = None
 
     @classmethod
     def for_aggregator(cls, aggr: str, **changes) -> GraphSAGERecipe:
@@ -223,7 +238,8 @@ class GraphSAGERecipe(_TrainedRecipe):
         else:
             task = SampledNodeClassificationTask(
                 data, list(self.fanouts), batch_size=self.batch_size,
-                train_edge_index=train_edge_index, replace=self.replace,
+                train_edge_index=train_edge_index,
+                replace=sample_with_replacement(self.aggr, self.replace),
             )  # fmt: skip
         optimizer = functools.partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
         return _fit(model, task, optimizer, self.patience, max_epochs, seed)
@@ -233,7 +249,9 @@ class GraphSAGERecipe(_TrainedRecipe):
 class SampledGraphSAGERecipe(_TrainedRecipe):
     """Supervised GraphSAGE on sampled mini-batches, the setting that scales to large graphs and
     over several processes (`graphseq train-sage`, ``benchmarks/distributed_sage.py``): 2 layers
-    of ``hidden_channels``, fan-outs [25, 10] with replacement (Hamilton et al. 2017),
+    of ``hidden_channels``, fan-outs [25, 10] (drawn with replacement as Hamilton et al. 2017
+    for mean-like aggregators, without for pool, max and sum: `sample_with_replacement`; set
+    ``replace`` to choose),
     de-duplicated sampled nodes, ``batch_size`` seeds per batch (per rank when distributed),
     dropout 0.5, Adam lr 0.01, a fixed number of epochs and the last epoch's weights (as
     ``benchmarks/sage_blogcatalog.py``: on multi-label data the validation loss is lowest long
@@ -251,6 +269,7 @@ class SampledGraphSAGERecipe(_TrainedRecipe):
     weight_decay: float = 0.0
     epochs: int = 10
     train_fraction: float = 0.5
+    replace: bool | None = None
 
     def build(
         self,
@@ -286,7 +305,7 @@ class SampledGraphSAGERecipe(_TrainedRecipe):
         )
         task = SampledNodeClassificationTask(
             data, list(self.fanouts), splits=splits, batch_size=self.batch_size,
-            deduplicate=True,
+            deduplicate=True, replace=sample_with_replacement(self.aggr, self.replace),
         )  # fmt: skip
         task.eval_splits = tuple(eval_splits)
         options = {"progress": False, **trainer_options}

@@ -209,6 +209,15 @@ def test_train_sage_trains_resumes_and_writes_its_results(tmp_path, capsys):
     assert code == 2 and "--nproc must be at least 1" in err
 
 
+def test_train_sage_replace_option_defaults_by_aggregator():
+    from graphseq.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["train-sage", "--dataset", "KarateClub"]).replace is None
+    assert parse(["train-sage", "--dataset", "KarateClub", "--no-replace"]).replace is False
+    assert parse(["train-sage", "--dataset", "KarateClub", "--replace"]).replace is True
+
+
 def test_walks_command_writes_shards_and_embeddings(tmp_path, capsys):
     arguments = ["walks", "--dataset", "KarateClub", "--out", tmp_path / "walks",
                  "--walks-per-node", 4, "--walk-length", 6, "--embed", tmp_path / "k.npy",

@@ -62,11 +62,12 @@ def test_sampled_inductive_never_samples_test_nodes(data):
         assert not bool(data.test_mask[batch.n_id].any())
 
 
-def test_sampled_recipe_draws_pool_neighbours_without_replacement(data, monkeypatch):
+def test_sampled_recipes_draw_max_and_sum_neighbours_without_replacement(data, monkeypatch):
     # A max over draws with replacement misses neighbours in training that the full-graph
-    # evaluation sees (Cora: 73.6 against 80.1), so pool's recipe samples without.
+    # evaluation sees (Cora, pool: 73.6 against 80.1), so max-like and sum aggregators sample
+    # without unless told; mean keeps the paper's draw with replacement.
     import graphseq.train
-    from graphseq.recipes import GraphSAGERecipe
+    from graphseq.recipes import GraphSAGERecipe, SampledGraphSAGERecipe, sample_with_replacement
 
     seen = []
 
@@ -78,7 +79,13 @@ def test_sampled_recipe_draws_pool_neighbours_without_replacement(data, monkeypa
     monkeypatch.setattr(graphseq.train, "SampledNodeClassificationTask", Recording)
     GraphSAGERecipe.for_aggregator("pool", fanouts=(3, 3)).train(data, 0, max_epochs=1)
     GraphSAGERecipe(fanouts=(3, 3)).train(data, 0, max_epochs=1)
-    assert seen == [False, True]
+    GraphSAGERecipe(aggr="pool", fanouts=(3, 3), replace=True).train(data, 0, max_epochs=1)
+    SampledGraphSAGERecipe(aggr="max", fanouts=(3, 3), epochs=1).build(data, 0)
+    SampledGraphSAGERecipe(fanouts=(3, 3), epochs=1).build(data, 0)
+    assert seen == [False, True, True, False, True]
+    assert [sample_with_replacement(a) for a in ("mean", "gcn", "lstm", "pool", "max", "sum")] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
 
 
 def test_sampled_task_rejects_bad_batch_size(data):

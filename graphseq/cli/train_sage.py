@@ -12,6 +12,7 @@ checkpoint (with the same number of ranks).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 from .common import CommandError, add_graph_arguments, load_graph_source
@@ -43,7 +44,11 @@ def register(subparsers) -> None:
     for field in dataclasses.fields(SampledGraphSAGERecipe):
         default = field.default
         option = "--" + field.name.replace("_", "-")
-        if isinstance(default, tuple):
+        if default is None or isinstance(default, bool):  # e.g. --replace / --no-replace
+            shown = "chosen by the recipe" if default is None else default
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default,
+                                help=f"default {shown}")  # fmt: skip
+        elif isinstance(default, tuple):
             parser.add_argument(option, type=int, nargs="+", default=list(default),
                                 help=f"default {' '.join(map(str, default))}")  # fmt: skip
         else:
