@@ -161,8 +161,9 @@ SAGE_AGGREGATOR_SETTINGS = {
 # least one in 10 draws with probability 0.22) that the full-graph evaluation sees; Cora, pool,
 # [25, 10], 3 seeds: 73.6 with replacement, 80.1 without (full batch 80.4). A sum over draws
 # is not the sum over the neighbours either. Without replacement a node with at most `fanout`
-# neighbours gets exactly them. A mean (and the LSTM, the paper's setting) keeps the paper's
-# draw with replacement: its estimate is unbiased under either.
+# neighbours gets exactly them. A mean keeps the paper's draw with replacement (its estimate
+# is unbiased under either), and so does the LSTM, for which the draw made no difference
+# measured (sampled [25, 10], 3 seeds: Cora 76.9 with, 76.5 without; CiteSeer 62.2 / 63.3).
 _WITHOUT_REPLACEMENT = frozenset({"pool", "max", "sum"})
 
 
