@@ -53,9 +53,8 @@ class EdgeHashSet:
         self.num_nodes = max(int(num_nodes), 1)
         keys = source.long() * self.num_nodes + target.long()
         keys, first = _unique_with_first(keys)
-        buckets = 1 << max(0, (max(keys.numel(), 1) // _KEYS_PER_BUCKET).bit_length())
-        self.shift = 64 - (buckets.bit_length() - 1)
-        self.mask = buckets - 1
+        self._size(keys.numel())
+        buckets = self.mask + 1
         device = keys.device
         bucket = self._hash(keys)
         # Group the keys by bucket. Any order inside a bucket serves (the keys are distinct),
@@ -91,6 +90,31 @@ class EdgeHashSet:
             stored = torch.index_select(stored, 0, order)
             self.values = _slot_table(slot, stored, buckets)
             self.overflow_values = torch.index_select(stored, 0, spilled)[overflow.indices]
+
+    @classmethod
+    def from_csr(cls, indptr: torch.Tensor, indices: torch.Tensor, num_nodes: int) -> EdgeHashSet:
+        """The set of a CSR's edges (CPU; rows sorted, as `graphseq.CSRGraph` keeps them), built
+        by a compiled two-pass loop (`graphseq.walk_kernels.edge_table`): about 3x faster than
+        the constructor's sort by bucket (0.8 s against 2.2 s for 10^7 edges), with the same
+        table. No values."""
+        from .walk_kernels import edge_table
+
+        self = cls.__new__(cls)
+        self.num_nodes = max(int(num_nodes), 1)
+        self._size(int(indices.numel()))
+        keys, overflow = edge_table(
+            indptr.numpy(), indices.numpy(), self.num_nodes, self.mask + 1, self.shift
+        )
+        # sorted here: numba's sort would make loading the cached loop slow (0.5 s)
+        self.keys, self.overflow_keys = torch.from_numpy(keys), torch.from_numpy(overflow).sort()[0]
+        self.values = self.overflow_values = None
+        return self
+
+    def _size(self, num_keys: int) -> None:
+        """Bucket count (a power of two near ``num_keys / _KEYS_PER_BUCKET``) and hash shift."""
+        buckets = 1 << max(0, (max(num_keys, 1) // _KEYS_PER_BUCKET).bit_length())
+        self.shift = 64 - (buckets.bit_length() - 1)
+        self.mask = buckets - 1
 
     @property
     def num_buckets(self) -> int:

@@ -57,3 +57,32 @@ def test_unsorted_input_and_empty_lookup():
         ).numel()
         == 0
     )
+
+
+@pytest.mark.parametrize("keys_per_bucket", [4, 64], ids=["normal", "overflowing"])
+def test_from_csr_holds_the_same_edges_as_the_constructor(monkeypatch, keys_per_bucket):
+    from graphseq import CSRGraph
+
+    monkeypatch.setattr(edge_hash, "_KEYS_PER_BUCKET", keys_per_bucket)
+    source, target = _random_edges()  # 3000 random pairs: some repeated
+    graph = CSRGraph.from_edge_index(torch.stack([source, target]), num_nodes=300)
+    built = EdgeHashSet.from_csr(graph.indptr, graph.indices, 300)
+    sorted_ = EdgeHashSet(source, target, 300)
+    assert (built.num_buckets, built.shift, built.mask) == (
+        sorted_.num_buckets, sorted_.shift, sorted_.mask,
+    )  # fmt: skip
+    # the same keys in every bucket that did not spill (in any order), and the same keys in all
+    # (which 7 of a spilled bucket's keys stay in its row depends on the order of insertion)
+    whole = built.keys[:, -1] != edge_hash.SPILLED
+    assert torch.equal(whole, sorted_.keys[:, -1] != edge_hash.SPILLED)
+    assert torch.equal(built.keys[whole].sort(1).values, sorted_.keys[whole].sort(1).values)
+
+    def stored(table):
+        keys = torch.cat([table.keys.flatten(), table.overflow_keys])
+        return keys[keys >= 0].sort().values
+
+    assert torch.equal(stored(built), stored(sorted_))
+    if keys_per_bucket == 64:
+        assert built.overflow_keys.numel() > 1000
+    queries = _random_edges(seed=1)
+    assert torch.equal(built.contains(*queries), sorted_.contains(*queries))

@@ -9,7 +9,16 @@ import torch
 from scipy import stats
 
 from graphseq import CSRGraph, as_csr
+from graphseq import walks as walks_module
 from graphseq.walks import PAD, iter_random_walks, num_walks, random_walks
+
+
+@pytest.fixture(params=["compiled", "tensor"])
+def engine(request, monkeypatch):
+    """Unweighted node2vec walks on the CPU run compiled (`graphseq.walk_kernels`); other
+    devices run the tensor rejection sampler. Tests that take this fixture check both."""
+    monkeypatch.setattr(walks_module, "_COMPILED", request.param == "compiled")
+    return request.param
 
 
 @pytest.fixture
@@ -89,7 +98,7 @@ def test_every_mode_returns_contiguous_int64(karate, options):
         assert walks.shape == (68, 5)
 
 
-def test_every_step_follows_an_edge(karate):
+def test_every_step_follows_an_edge(karate, engine):
     edges = _edge_set(karate)
     for p, q in ((1.0, 1.0), (0.5, 2.0), (4.0, 0.25)):
         walks = random_walks(karate, 10, 2, p=p, q=q, seed=1)
@@ -118,7 +127,7 @@ def test_accepts_pyg_data_and_edge_index(karate):
 
 
 # ------------------------------------------------------------------------ reproducibility
-def test_same_seed_same_walks_different_seed_different_walks(karate):
+def test_same_seed_same_walks_different_seed_different_walks(karate, engine):
     a = random_walks(karate, 20, 5, p=0.5, q=2.0, seed=42)
     b = random_walks(karate, 20, 5, p=0.5, q=2.0, seed=42)
     c = random_walks(karate, 20, 5, p=0.5, q=2.0, seed=43)
@@ -133,7 +142,7 @@ def test_chunks_concatenate_to_random_walks(karate):
     assert torch.equal(torch.cat(chunks), whole)
 
 
-def test_reproducible_across_thread_counts(karate):
+def test_reproducible_across_thread_counts(karate, engine):
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
@@ -157,7 +166,7 @@ def test_isolated_node_stops_or_stays():
 
 
 @pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.5, 2.0)])
-def test_directed_sink_ends_the_walk(p, q):
+def test_directed_sink_ends_the_walk(p, q, engine):
     # 0 -> 1 -> 2, and 2 has no out-edge
     graph = CSRGraph.from_edge_index(torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
     walks = random_walks(graph, 5, p=p, q=q, seed=0)
@@ -207,9 +216,26 @@ def test_weighted_first_order_steps_follow_weights():
         (1.0, 0.01),  # 1/q = 100: many rejections, exercises the exact fallback
     ],
 )
-def test_node2vec_transitions_match_exact_probabilities(karate, p, q):
+def test_node2vec_transitions_match_exact_probabilities(karate, p, q, engine):
     walks = random_walks(karate, 8, 900, p=p, q=q, seed=11)
     assert _second_order_chi2(karate, walks, p, q) > 1e-3
+
+
+@pytest.mark.parametrize("p,q", [(0.25, 4.0), (4.0, 0.25)])
+def test_directed_node2vec_transitions_match_exact_probabilities(p, q, engine):
+    # a directed graph: going back to t is only possible where v -> t exists too
+    graph = CSRGraph.from_networkx(nx.gnp_random_graph(30, 0.25, seed=3, directed=True))
+    edges = _edge_set(graph)
+    assert sum((v, u) not in edges for u, v in edges) > 50
+    walks = random_walks(graph, 8, 900, p=p, q=q, seed=5)
+    assert _second_order_chi2(graph, walks, p, q) > 1e-3
+
+
+def test_compiled_walks_reproducible_across_threads_and_chunks_in_threads(karate):
+    # walker w of a chunk has its own random stream: the thread that runs a chunk does not matter
+    a = random_walks(karate, 12, 40, p=0.5, q=2.0, seed=4, chunk_size=64, num_threads=1)
+    b = random_walks(karate, 12, 40, p=0.5, q=2.0, seed=4, chunk_size=64, num_threads=2)
+    assert torch.equal(a, b)
 
 
 def test_node2vec_test_detects_wrong_bias(karate):
