@@ -27,7 +27,6 @@ import sys
 import time
 
 import common
-import torch
 
 
 def parse_args(argv=None):
@@ -37,6 +36,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--p", type=float, default=0.5)
     parser.add_argument("--q", type=float, default=2.0)
+    parser.add_argument("--tag", default="", help="suffix of the result file names")
     common.add_run_arguments(parser)
     return parser.parse_args(argv)
 
@@ -136,10 +136,10 @@ def main(argv=None) -> int:
         entry.update(nodes=graph.num_nodes, edges=graph.num_edges,
                      walks_per_node=int(walks_per_node), walk_length=int(walk_length))  # fmt: skip
         results["graphs"][name] = entry
-        common.write_results(args.out, "node2vec_speed", results, format_markdown)
+        stem = "node2vec_speed" + (f"_{args.tag}" if args.tag else "")
+        common.write_results(args.out, stem, results, format_markdown)
     return 0
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
     sys.exit(main())

@@ -93,7 +93,7 @@ class EdgeHashSet:
 
     @classmethod
     def from_csr(cls, indptr: torch.Tensor, indices: torch.Tensor, num_nodes: int) -> EdgeHashSet:
-        """The set of a CSR's edges (CPU; rows sorted, as `graphseq.CSRGraph` keeps them), built
+        """The set of a CSR's edges (CPU tensors, as `graphseq.CSRGraph` holds them), built
         by a compiled two-pass loop (`graphseq.walk_kernels.edge_table`): about 3x faster than
         the constructor's sort by bucket (0.8 s against 2.2 s for 10^7 edges), with the same
         table. No values."""

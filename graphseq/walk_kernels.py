@@ -173,7 +173,8 @@ def edge_table(indptr, indices, num_nodes, buckets, shift):
 
     Returns ``(keys [buckets, 8] int64, overflow int64, unsorted)``, the same layout as
     ``EdgeHashSet``: a bucket with more than 8 keys keeps 7 and marks its last slot spilled.
-    Rows must be sorted (as `CSRGraph` keeps them), so a duplicate edge is the key before it.
+    A repeated edge is stored once where its copies are adjacent (sorted rows, as `CSRGraph`
+    keeps them), otherwise once per copy, which no lookup minds.
     """
     slots = 8
     mask = buckets - 1
