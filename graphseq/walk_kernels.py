@@ -27,13 +27,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["second_order_walks"]
+from .edge_hash import BUCKET_SLOTS, EMPTY, SPILLED
+
+__all__ = ["edge_table", "second_order_walks"]
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (the golden ratio)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-_EMPTY, _SPILLED = -1, -2  # `graphseq.edge_hash` slot marks
 
 
 @njit(inline="always")
@@ -52,15 +53,21 @@ def _uniform(state, walker):
 
 
 @njit(inline="always")
+def _bucket(key, shift, mask):
+    """`graphseq.edge_hash.EdgeHashSet`'s bucket of an edge key (Fibonacci hashing)."""
+    return np.int64((np.uint64(key) * _GAMMA) >> np.uint64(shift)) & mask
+
+
+@njit(inline="always")
 def _is_edge(table, overflow, shift, mask, num_nodes, source, target):
     """`graphseq.edge_hash.EdgeHashSet.contains` for one pair: one 64-byte bucket row, and the
     sorted overflow only when the row is marked as spilled."""
     key = np.int64(source) * num_nodes + np.int64(target)
-    bucket = np.int64((np.uint64(key) * _GAMMA) >> np.uint64(shift)) & mask
-    for slot in range(table.shape[1]):
+    bucket = _bucket(key, shift, mask)
+    for slot in range(BUCKET_SLOTS):
         if table[bucket, slot] == key:
             return True
-    if table[bucket, table.shape[1] - 1] == _SPILLED and overflow.shape[0] > 0:
+    if table[bucket, BUCKET_SLOTS - 1] == SPILLED and overflow.shape[0] > 0:
         position = np.searchsorted(overflow, key)
         return position < overflow.shape[0] and overflow[position] == key
     return False
@@ -166,40 +173,44 @@ def _bias(candidate, previous, inv_p, inv_q, table, overflow, shift, mask, num_n
     return inv_q
 
 
+@njit(inline="always")
+def _repeats_the_last(indptr, indices, row, position):
+    """Whether the edge at ``position`` repeats the one before it in the same (sorted) row."""
+    return position > indptr[row] and indices[position] == indices[position - 1]
+
+
 @njit(nogil=True, cache=True)
 def edge_table(indptr, indices, num_nodes, buckets, shift):
     """The slots of `graphseq.edge_hash.EdgeHashSet` for a CSR's distinct edges, built in two
     passes over the edges (count per bucket, then place) instead of a sort by bucket.
 
-    Returns ``(keys [buckets, 8] int64, overflow int64, unsorted)``, the same layout as
-    ``EdgeHashSet``: a bucket with more than 8 keys keeps 7 and marks its last slot spilled.
-    A repeated edge is stored once where its copies are adjacent (sorted rows, as `CSRGraph`
-    keeps them), otherwise once per copy, which no lookup minds.
+    Returns ``(keys [buckets, BUCKET_SLOTS] int64, overflow int64, unsorted)``, the layout of
+    ``EdgeHashSet``: a bucket with more keys than slots keeps one fewer and marks its last slot
+    spilled. A repeated edge is stored once where its copies are adjacent (sorted rows, as
+    `CSRGraph` keeps them), otherwise once per copy, which no lookup minds.
     """
-    slots = 8
     mask = buckets - 1
     count = np.zeros(buckets, np.int32)
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
-            if position > indptr[row] and indices[position] == indices[position - 1]:
-                continue
-            key = np.int64(row) * num_nodes + np.int64(indices[position])
-            count[np.int64((np.uint64(key) * _GAMMA) >> np.uint64(shift)) & mask] += 1
+            if not _repeats_the_last(indptr, indices, row, position):
+                key = np.int64(row) * num_nodes + np.int64(indices[position])
+                count[_bucket(key, shift, mask)] += 1
     spilled = 0
     for bucket in range(buckets):
-        if count[bucket] > slots:
-            spilled += count[bucket] - (slots - 1)
-    table = np.full((buckets, slots), _EMPTY, np.int64)
+        if count[bucket] > BUCKET_SLOTS:
+            spilled += count[bucket] - (BUCKET_SLOTS - 1)
+    table = np.full((buckets, BUCKET_SLOTS), EMPTY, np.int64)
     overflow = np.empty(spilled, np.int64)
     filled = np.zeros(buckets, np.int32)
     spill = 0
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
-            if position > indptr[row] and indices[position] == indices[position - 1]:
+            if _repeats_the_last(indptr, indices, row, position):
                 continue
             key = np.int64(row) * num_nodes + np.int64(indices[position])
-            bucket = np.int64((np.uint64(key) * _GAMMA) >> np.uint64(shift)) & mask
-            capacity = slots - 1 if count[bucket] > slots else slots
+            bucket = _bucket(key, shift, mask)
+            capacity = BUCKET_SLOTS - 1 if count[bucket] > BUCKET_SLOTS else BUCKET_SLOTS
             if filled[bucket] < capacity:
                 table[bucket, filled[bucket]] = key
                 filled[bucket] += 1
@@ -207,6 +218,6 @@ def edge_table(indptr, indices, num_nodes, buckets, shift):
                 overflow[spill] = key
                 spill += 1
     for bucket in range(buckets):
-        if count[bucket] > slots:
-            table[bucket, slots - 1] = _SPILLED
+        if count[bucket] > BUCKET_SLOTS:
+            table[bucket, BUCKET_SLOTS - 1] = SPILLED
     return table, overflow

@@ -141,6 +141,7 @@ class _WalkTables:
     step_indptr: torch.Tensor | None = None  # [N + 1]
     step_indices: torch.Tensor | None = None  # [E + dead ends]
     step_degree: torch.Tensor | None = None  # [N] float64
+    compiled: bool = False  # second-order steps run `graphseq.walk_kernels` (unweighted, CPU)
 
     @classmethod
     def build(cls, graph: CSRGraph, second_order: bool) -> _WalkTables:
@@ -157,11 +158,12 @@ class _WalkTables:
             start_weight = padded[indptr[:-1]]
             total_weight = padded[indptr[1:]] - start_weight
             movable = total_weight > 0
-        edges, symmetric = None, bool(graph.symmetric)
+        edges, symmetric, compiled = None, bool(graph.symmetric), False
         if second_order:
             # Positions are only needed to read a weight w(v, t) (weighted graphs).
             positions = None if graph.weights is None else torch.arange(indices.numel())
-            if positions is None and indices.device.type == "cpu" and _COMPILED:
+            compiled = positions is None and indices.device.type == "cpu" and _COMPILED
+            if compiled:
                 # the same table from a compiled two-pass loop: ~3x faster than sorting
                 edges = EdgeHashSet.from_csr(indptr, indices, graph.num_nodes)
             else:
@@ -172,7 +174,7 @@ class _WalkTables:
             )
         tables = cls(
             indptr, indices, degree, movable, cum_weight, start_weight, total_weight,
-            edges, graph.num_nodes, symmetric, bool(movable.all()),
+            edges, graph.num_nodes, symmetric, bool(movable.all()), compiled=compiled,
         )  # fmt: skip
         if cum_weight is None:
             tables._build_uniform_step()
@@ -477,7 +479,7 @@ def _walk_chunk(
     if walk_length == 1:
         return _transpose_into(steps, out)
     second_order = inv_p != 1.0 or inv_q != 1.0
-    if second_order and tables.step_degree is not None and _COMPILED and steps.is_cpu:
+    if second_order and tables.compiled:
         _compiled_second_order(tables, steps, generator, inv_p, inv_q)
         return _finish(tables, steps, dead_end, out)
     uniform = torch.rand(
