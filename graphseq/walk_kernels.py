@@ -3,10 +3,10 @@
 Why compiled: a node2vec step is a short rejection loop per walker (propose a neighbour, maybe
 ask "is ``t -> x`` an edge", accept or propose again). Written as whole-tensor operations (the
 weighted path in `graphseq.walks`) every round of that loop costs a dozen passes over all
-walkers plus compactions of the walkers still rejected: node2vec walks took 9-10x the time of
-first-order walks on the same graph. Compiled, each walker runs its own loop in registers:
-4.5-5x, 1.7-2.4x less time (``benchmarks/results/node2vec_speed.md``). What remains is
-memory latency: a proposal's accept or reject waits on its own reads.
+walkers plus compactions of the walkers still rejected: node2vec walks took 9.3-10.3x the time
+of first-order walks on the same graph (one thread). Compiled, each walker runs its own loop in
+registers: 4.6-5.2x, 1.7-2.4x less time (``benchmarks/results/node2vec_speed.md``). What
+remains is memory latency: a proposal's accept or reject waits on its own reads.
 
 What it computes is `graphseq.walks`'s rejection sampler, unchanged: the envelope is
 ``c = max(1, 1/q)`` per neighbour plus a point mass ``1/p - c`` on the previous node when that is
