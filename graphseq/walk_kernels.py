@@ -5,8 +5,12 @@ ask "is ``t -> x`` an edge", accept or propose again). Written as whole-tensor o
 weighted path in `graphseq.walks`) every round of that loop costs a dozen passes over all
 walkers plus compactions of the walkers still rejected: node2vec walks took 9.3-10.3x the time
 of first-order walks on the same graph (one thread). Compiled, each walker runs its own loop in
-registers: 4.6-5.2x, 1.7-2.4x less time (``benchmarks/results/node2vec_speed.md``). What
-remains is memory latency: a proposal's accept or reject waits on its own reads.
+registers, and the loop is software-pipelined over the walkers: while one walker takes its
+step, the reads of the walkers 8, 16 and 24 places behind are already on their way (row
+bounds, first proposed neighbour, the hash bucket its test may read), where a walker alone
+would wait on each read in turn. node2vec walks now take 3.7-3.9x first-order walks
+(``benchmarks/results/node2vec_speed.md``, one thread), 2.4-2.9x less time than the tensor
+sampler. The edge hash set is built by two passes that prefetch the same way.
 
 What it computes is `graphseq.walks`'s rejection sampler, unchanged: the envelope is
 ``c = max(1, 1/q)`` per neighbour plus a point mass ``1/p - c`` on the previous node when that is
@@ -25,16 +29,51 @@ chunks run in parallel in Python threads, as the rest of `graphseq.walks` does.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from .edge_hash import BUCKET_SLOTS, EMPTY, SPILLED
+from .edge_hash import BUCKET_SLOTS, SPILLED
 
-__all__ = ["edge_table", "second_order_walks"]
+__all__ = ["bucket_counts", "fill_edge_table", "holds_every_reverse", "second_order_walks"]
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (the golden ratio)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+# Walkers between two stages of the step pipeline: a read from memory (~100 ns) must land
+# while the loop works on the walkers in between (8: -25% time a step at 10^7 edges; 4 and 16
+# measured no better). The ring holds the in-flight walkers of the three stages ahead.
+_AHEAD = 8
+_RING = 32  # a power of two above 3 * _AHEAD
+# Edges between asking for a bucket and updating it, in the two passes that build the hash set.
+_BUILD_AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Start loading the cache line of ``array[index]`` (a 1-D array); changes no result."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(
+            context, builder, array_type, view, [args[1]], wraparound=False
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        # (address, read, keep in every cache level, data cache)
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), *flags])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 @njit(inline="always")
@@ -108,22 +147,68 @@ def second_order_walks(
         degree = indptr[current + 1] - begin
         offset = min(int(_uniform(state, w) * degree), degree - 1)
         steps[1, w] = indices[begin + offset]
+    flat_table = table.reshape(table.size)  # 1-D, to prefetch a bucket row
+    first_uniform = np.empty(_RING)  # the ring: per in-flight walker, its first draw,
+    row_begin = np.empty(_RING, np.int64)  # its current node's row,
+    row_degree = np.empty(_RING, np.int64)
+    row_spread = np.empty(_RING)  # and the point mass on going back, in units of c
     for s in range(2, length):
-        for w in range(walkers):
-            previous, current = steps[s - 2, w], steps[s - 1, w]
-            begin = indptr[current]
-            degree = indptr[current + 1] - begin
-            if degree == 1:  # one candidate: it is the step (also a dead end's self-loop)
-                steps[s, w] = indices[begin]
+        # A software pipeline over the walkers, so that a step's reads come from cache (each
+        # one depends on the last, so a walker alone would wait on every one): walker w asks
+        # for its current node's row bounds; w - A (bounds in cache) draws its first proposal
+        # and asks for that neighbour; w - 2A (neighbour in cache) asks for the bucket row the
+        # proposal's test may read; w - 3A takes its step. Each walker draws the same numbers
+        # in the same order as a walker alone would: the pipeline changes no walk.
+        for w in range(walkers + 3 * _AHEAD):
+            if w < walkers:
+                _prefetch(indptr, steps[s - 1, w])
+                if outlier > 0 and not symmetric:  # the test for a way back, asked here
+                    key = np.int64(steps[s - 1, w]) * num_nodes + np.int64(steps[s - 2, w])
+                    _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
+            v = w - _AHEAD
+            if 0 <= v < walkers:
+                r = v & (_RING - 1)
+                previous, current = steps[s - 2, v], steps[s - 1, v]
+                begin = indptr[current]
+                degree = indptr[current + 1] - begin
+                row_begin[r], row_degree[r] = begin, degree
+                if degree > 1:  # one candidate needs no draw (also a dead end's self-loop)
+                    point = outlier
+                    if outlier > 0 and not symmetric:
+                        if not _is_edge(table, overflow, shift, mask, num_nodes, current, previous):
+                            point = 0.0  # a directed graph may have no way back
+                    spread = point / c
+                    u = _uniform(state, v)
+                    first_uniform[r], row_spread[r] = u, spread
+                    # (prefetches ask without a branch: a mispredicted one costs more)
+                    scaled = max(u * (degree + spread) - spread, 0.0)
+                    _prefetch(indices, begin + min(int(scaled), degree - 1))
+            v = w - 2 * _AHEAD
+            if 0 <= v < walkers:
+                r = v & (_RING - 1)
+                degree = row_degree[r]
+                if degree > 1:
+                    spread = row_spread[r]
+                    scaled = max(first_uniform[r] * (degree + spread) - spread, 0.0)
+                    candidate = indices[row_begin[r] + min(int(scaled), degree - 1)]
+                    key = np.int64(steps[s - 2, v]) * num_nodes + np.int64(candidate)
+                    _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
+            x = w - 3 * _AHEAD
+            if x < 0 or x >= walkers:
                 continue
-            point = outlier
-            if outlier > 0 and not symmetric:
-                if not _is_edge(table, overflow, shift, mask, num_nodes, current, previous):
-                    point = 0.0  # a directed graph may have no way back
-            spread = point / c  # the point mass in units of c
+            r = x & (_RING - 1)
+            previous = steps[s - 2, x]
+            begin, degree = row_begin[r], row_degree[r]
+            if degree == 1:
+                steps[s, x] = indices[begin]
+                continue
+            spread = row_spread[r]
+            u = first_uniform[r]
             chosen = -1
-            for _ in range(max_proposals):
-                scaled = _uniform(state, w) * (degree + spread) - spread
+            for attempt in range(max_proposals):
+                if attempt > 0:
+                    u = _uniform(state, x)
+                scaled = u * (degree + spread) - spread
                 if scaled < 0:
                     chosen = previous  # the point mass accepts always
                     break
@@ -149,7 +234,7 @@ def second_order_walks(
                         indices[begin + k], previous, inv_p, inv_q,
                         table, overflow, shift, mask, num_nodes,
                     )  # fmt: skip
-                target = _uniform(state, w) * total
+                target = _uniform(state, x) * total
                 chosen = indices[begin + degree - 1]
                 for k in range(degree):
                     candidate = indices[begin + k]
@@ -160,7 +245,7 @@ def second_order_walks(
                     if target < 0:
                         chosen = candidate
                         break
-            steps[s, w] = chosen
+            steps[s, x] = chosen
 
 
 @njit(inline="always")
@@ -173,39 +258,80 @@ def _bias(candidate, previous, inv_p, inv_q, table, overflow, shift, mask, num_n
     return inv_q
 
 
+@njit(nogil=True, cache=True)
+def holds_every_reverse(indptr, indices, table, overflow, shift, mask, num_nodes):
+    """Whether the reverse ``v -> u`` of every CSR edge ``u -> v`` is in the edge hash set
+    (its ``keys``, ``overflow_keys``, ``shift``, ``mask``, ``num_nodes``); stops at the first
+    edge without one."""
+    for row in range(indptr.shape[0] - 1):
+        for position in range(indptr[row], indptr[row + 1]):
+            if not _is_edge(table, overflow, shift, mask, num_nodes, indices[position], row):
+                return False
+    return True
+
+
 @njit(inline="always")
 def _repeats_the_last(indptr, indices, row, position):
     """Whether the edge at ``position`` repeats the one before it in the same (sorted) row."""
     return position > indptr[row] and indices[position] == indices[position - 1]
 
 
-@njit(nogil=True, cache=True)
-def edge_table(indptr, indices, num_nodes, buckets, shift):
-    """The slots of `graphseq.edge_hash.EdgeHashSet` for a CSR's distinct edges, built in two
-    passes over the edges (count per bucket, then place) instead of a sort by bucket.
+@njit(inline="always")
+def _row_of(indptr, row, position):
+    """The row holding edge ``position``, searched forward from ``row`` (rows only advance)."""
+    while indptr[row + 1] <= position:
+        row += 1
+    return row
 
-    Returns ``(keys [buckets, BUCKET_SLOTS] int64, overflow int64, unsorted)``, the layout of
-    ``EdgeHashSet``: a bucket with more keys than slots keeps one fewer and marks its last slot
-    spilled. A repeated edge is stored once where its copies are adjacent (sorted rows, as
-    `CSRGraph` keeps them), otherwise once per copy, which no lookup minds.
+
+@njit(inline="always")
+def _bucket_of_edge(indices, num_nodes, shift, mask, row, position):
+    """The hash bucket of the CSR edge at ``position`` (in ``row``)."""
+    return _bucket(np.int64(row) * num_nodes + np.int64(indices[position]), shift, mask)
+
+
+@njit(nogil=True, cache=True)
+def bucket_counts(indptr, indices, num_nodes, shift, count):
+    """Add to ``count [buckets]`` (int32, zeros) how many of a CSR's distinct edges fall in
+    each bucket of `graphseq.edge_hash.EdgeHashSet`: the first pass of its two-pass build.
+
+    A repeated edge counts once where its copies are adjacent (sorted rows, as `CSRGraph`
+    keeps them), otherwise once per copy, which no lookup minds.
     """
-    mask = buckets - 1
-    count = np.zeros(buckets, np.int32)
+    mask = count.shape[0] - 1
+    ahead = 0  # the row of edge `far`
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
+            far = position + _BUILD_AHEAD
+            if far < indices.shape[0]:  # ask now for what edge `far` will update
+                ahead = _row_of(indptr, ahead, far)
+                bucket = _bucket_of_edge(indices, num_nodes, shift, mask, ahead, far)
+                _prefetch(count, bucket)
             if not _repeats_the_last(indptr, indices, row, position):
-                key = np.int64(row) * num_nodes + np.int64(indices[position])
-                count[_bucket(key, shift, mask)] += 1
-    spilled = 0
-    for bucket in range(buckets):
-        if count[bucket] > BUCKET_SLOTS:
-            spilled += count[bucket] - (BUCKET_SLOTS - 1)
-    table = np.full((buckets, BUCKET_SLOTS), EMPTY, np.int64)
-    overflow = np.empty(spilled, np.int64)
-    filled = np.zeros(buckets, np.int32)
+                count[_bucket_of_edge(indices, num_nodes, shift, mask, row, position)] += 1
+
+
+@njit(nogil=True, cache=True)
+def fill_edge_table(indptr, indices, num_nodes, shift, count, table, overflow):
+    """Place the edges counted by `bucket_counts` (the second pass): a bucket's keys go to its
+    row of ``table [buckets, BUCKET_SLOTS]`` (int64, all ``EMPTY``), those of a bucket with
+    more keys than slots fill one slot fewer and the rest go to ``overflow`` (unsorted), as
+    `graphseq.edge_hash.EdgeHashSet` lays them out. Marking spilled rows is left to the caller.
+    """
+    mask = count.shape[0] - 1
+    filled = np.zeros(count.shape[0], np.int32)
+    flat_table = table.reshape(table.size)
     spill = 0
+    ahead = 0  # the row of edge `far`
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
+            far = position + _BUILD_AHEAD
+            if far < indices.shape[0]:  # ask now for what edge `far` will update
+                ahead = _row_of(indptr, ahead, far)
+                bucket = _bucket_of_edge(indices, num_nodes, shift, mask, ahead, far)
+                _prefetch(count, bucket)
+                _prefetch(filled, bucket)
+                _prefetch(flat_table, bucket * BUCKET_SLOTS)
             if _repeats_the_last(indptr, indices, row, position):
                 continue
             key = np.int64(row) * num_nodes + np.int64(indices[position])
@@ -217,7 +343,3 @@ def edge_table(indptr, indices, num_nodes, buckets, shift):
             else:
                 overflow[spill] = key
                 spill += 1
-    for bucket in range(buckets):
-        if count[bucket] > BUCKET_SLOTS:
-            table[bucket, BUCKET_SLOTS - 1] = SPILLED
-    return table, overflow

@@ -170,7 +170,7 @@ class _WalkTables:
                 edges = EdgeHashSet(graph.rows(), indices, graph.num_nodes, positions)
             # An unweighted graph holding every reverse edge lets the step skip a lookup.
             symmetric = graph.symmetric or (
-                graph.weights is None and _holds_every_reverse(edges, graph.rows(), indices)
+                graph.weights is None and _holds_every_reverse(edges, graph, compiled)
             )
         tables = cls(
             indptr, indices, degree, movable, cum_weight, start_weight, total_weight,
@@ -200,7 +200,7 @@ class _WalkTables:
             dead_nodes = dead.nonzero().flatten()
             step_indices[step_indptr[dead_nodes]] = dead_nodes
         if step_indices.numel() < 2**31:
-            step_indptr, step_indices = step_indptr.int(), step_indices.int()
+            step_indptr, step_indices = _int32(step_indptr), _int32(step_indices)
         self.step_indptr, self.step_indices = step_indptr, step_indices
         self.step_degree = step_degree.double() * (1.0 - 2.0**-50)
 
@@ -245,9 +245,27 @@ class _WalkTables:
         return torch.minimum(torch.maximum(position, begin), end.clamp(min=0))
 
 
-def _holds_every_reverse(edges: EdgeHashSet, rows, indices, block: int = 1 << 20) -> bool:
-    """Whether every edge ``u -> v`` has its reverse ``v -> u``: asked a block of edges at a
-    time, as a lookup holds a 64-byte bucket row per question."""
+def _int32(tensor: torch.Tensor) -> torch.Tensor:
+    """An int32 copy; on the CPU allocated by numpy, which asks Linux for transparent huge
+    pages for large arrays: the walks' random reads into the tables then miss the TLB less."""
+    if tensor.device.type != "cpu":
+        return tensor.int()
+    return torch.from_numpy(tensor.numpy().astype(np.int32))
+
+
+def _holds_every_reverse(
+    edges: EdgeHashSet, graph: CSRGraph, compiled: bool, block: int = 1 << 20
+) -> bool:
+    """Whether every edge ``u -> v`` has its reverse ``v -> u``: by the compiled loop, or asked
+    a block of edges at a time, as a lookup holds a 64-byte bucket row per question."""
+    if compiled:
+        from .walk_kernels import holds_every_reverse
+
+        return holds_every_reverse(
+            graph.indptr.numpy(), graph.indices.numpy(), edges.keys.numpy(),
+            edges.overflow_keys.numpy(), edges.shift, edges.mask, edges.num_nodes,
+        )  # fmt: skip
+    rows, indices = graph.rows(), graph.indices
     for begin in range(0, indices.numel(), block):
         end = begin + block
         if not bool(edges.contains(indices[begin:end], rows[begin:end]).all()):

@@ -238,6 +238,29 @@ def test_compiled_walks_reproducible_across_threads_and_chunks_in_threads(karate
     assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("walkers", [1, 2, 23, 24, 25, 31, 32, 33, 100])
+def test_compiled_walks_follow_edges_for_any_chunk_size(walkers):
+    # the compiled loop pipelines each step over the walkers of a chunk (three stages 8
+    # walkers apart, a ring of 32): every chunk size around those must give valid walks
+    graph = CSRGraph.from_networkx(nx.gnp_random_graph(60, 0.1, seed=2, directed=True))
+    edges = _edge_set(graph)
+    walks = random_walks(graph, 12, 2, p=0.25, q=4.0, seed=3, chunk_size=walkers)
+    pairs = torch.stack([walks[:, :-1], walks[:, 1:]], -1).reshape(-1, 2)
+    pairs = pairs[(pairs >= 0).all(1)].tolist()
+    assert len(pairs) > 500 and all(tuple(pair) in edges for pair in pairs)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_symmetry_found_when_the_graph_does_not_say(directed, engine):
+    # an unflagged graph holding every reverse edge skips the "is there a way back" lookup
+    from graphseq.walks import _WalkTables
+
+    nx_graph = nx.gnp_random_graph(40, 0.2, seed=1, directed=directed)
+    graph = CSRGraph.from_networkx(nx_graph)
+    unflagged = CSRGraph(graph.indptr, graph.indices, graph.num_nodes, symmetric=False)
+    assert _WalkTables.build(unflagged, second_order=True).symmetric == (not directed)
+
+
 def test_node2vec_test_detects_wrong_bias(karate):
     # walks with p = q = 1 do not pass as p = 0.25, q = 4: the chi-square test has power
     walks = random_walks(karate, 8, 900, seed=11)
