@@ -6,9 +6,10 @@ weighted path in `graphseq.walks`) every round of that loop costs a dozen passes
 walkers plus compactions of the walkers still rejected: node2vec walks took 9.3-10.3x the time
 of first-order walks on the same graph (one thread). Compiled, each walker runs its own loop in
 registers, and the loop is software-pipelined over the walkers: while one walker takes its
-step, the reads of the walkers 8, 16 and 24 places behind are already on their way (row
-bounds, first proposed neighbour, the hash bucket its test may read), where a walker alone
-would wait on each read in turn. node2vec walks now take 3.7-3.9x first-order walks
+step, the reads of the walkers 8, 16 and 24 places after it are already on their way (row
+bounds, first proposed neighbours, the hash buckets their tests may read), where a walker alone
+would wait on each read in turn (the first two proposals are drawn ahead: about two steps in
+five need a second). node2vec walks now take 3.7-3.9x first-order walks
 (``benchmarks/results/node2vec_speed.md``, one thread), 2.4-2.9x less time than the tensor
 sampler. The edge hash set is built by two passes that prefetch the same way.
 
@@ -152,13 +153,15 @@ def second_order_walks(
     row_begin = np.empty(_RING, np.int64)  # its current node's row,
     row_degree = np.empty(_RING, np.int64)
     row_spread = np.empty(_RING)  # and the point mass on going back, in units of c
+    second_uniform = np.empty(_RING)  # the draw of its second proposal, if it needs one
     for s in range(2, length):
         # A software pipeline over the walkers, so that a step's reads come from cache (each
         # one depends on the last, so a walker alone would wait on every one): walker w asks
-        # for its current node's row bounds; w - A (bounds in cache) draws its first proposal
-        # and asks for that neighbour; w - 2A (neighbour in cache) asks for the bucket row the
-        # proposal's test may read; w - 3A takes its step. Each walker draws the same numbers
-        # in the same order as a walker alone would: the pipeline changes no walk.
+        # for its current node's row bounds; w - A (bounds in cache) draws its first two
+        # proposals and asks for those neighbours; w - 2A (neighbours in cache) asks for the
+        # bucket rows their tests may read; w - 3A takes its step. A second draw is dropped
+        # when the first proposal is accepted: every proposal still has a fresh uniform of
+        # its own, so the sampler stays exact (a third or later proposal draws on the spot).
         for w in range(walkers + 3 * _AHEAD):
             if w < walkers:
                 _prefetch(indptr, steps[s - 1, w])
@@ -178,21 +181,23 @@ def second_order_walks(
                         if not _is_edge(table, overflow, shift, mask, num_nodes, current, previous):
                             point = 0.0  # a directed graph may have no way back
                     spread = point / c
-                    u = _uniform(state, v)
-                    first_uniform[r], row_spread[r] = u, spread
+                    first, second = _uniform(state, v), _uniform(state, v)
+                    first_uniform[r], second_uniform[r], row_spread[r] = first, second, spread
                     # (prefetches ask without a branch: a mispredicted one costs more)
-                    scaled = max(u * (degree + spread) - spread, 0.0)
-                    _prefetch(indices, begin + min(int(scaled), degree - 1))
+                    for u in (first, second):
+                        scaled = max(u * (degree + spread) - spread, 0.0)
+                        _prefetch(indices, begin + min(int(scaled), degree - 1))
             v = w - 2 * _AHEAD
             if 0 <= v < walkers:
                 r = v & (_RING - 1)
                 degree = row_degree[r]
                 if degree > 1:
                     spread = row_spread[r]
-                    scaled = max(first_uniform[r] * (degree + spread) - spread, 0.0)
-                    candidate = indices[row_begin[r] + min(int(scaled), degree - 1)]
-                    key = np.int64(steps[s - 2, v]) * num_nodes + np.int64(candidate)
-                    _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
+                    for u in (first_uniform[r], second_uniform[r]):
+                        scaled = max(u * (degree + spread) - spread, 0.0)
+                        candidate = indices[row_begin[r] + min(int(scaled), degree - 1)]
+                        key = np.int64(steps[s - 2, v]) * num_nodes + np.int64(candidate)
+                        _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
             x = w - 3 * _AHEAD
             if x < 0 or x >= walkers:
                 continue
@@ -206,7 +211,9 @@ def second_order_walks(
             u = first_uniform[r]
             chosen = -1
             for attempt in range(max_proposals):
-                if attempt > 0:
+                if attempt == 1:
+                    u = second_uniform[r]
+                elif attempt > 1:
                     u = _uniform(state, x)
                 scaled = u * (degree + spread) - spread
                 if scaled < 0:
