@@ -90,7 +90,8 @@ def _uniform(state, walker):
     """The next float64 in [0, 1) of ``walker``'s stream (53 random bits)."""
     z = state[walker] + _GAMMA
     state[walker] = z
-    return (_mix(z) >> np.uint64(11)) * _TO_UNIT
+    # through int64: a signed conversion is one instruction, an unsigned one several
+    return np.int64(_mix(z) >> np.uint64(11)) * _TO_UNIT
 
 
 @njit(inline="always")
