@@ -9,10 +9,10 @@ registers, and the loop is software-pipelined over the walkers: while one walker
 step, the reads of the walkers 8, 16 and 24 places after it are already on their way (row
 bounds, first proposed neighbours, the hash buckets their tests may read), where a walker alone
 would wait on each read in turn (the first two proposals are drawn ahead: about two steps in
-five need a second). node2vec walks now take 3.5x first-order walks on BlogCatalog and 3.3x
-at 10^7 edges (``benchmarks/results/node2vec_speed.md``, one thread; 3.1-4.6x over the runs
-made, worst when other work shares the machine's cache), 2.8-3.2x less time than the tensor
-sampler. The edge hash set is built by two passes that prefetch the same way.
+five need a second). node2vec walks take 3.1-4.6x the time of first-order walks on BlogCatalog
+and a 10^7-edge graph over the runs made (``benchmarks/results/node2vec_speed.md``, one thread;
+worst when other work shares the machine's cache), 2.5-3.2x less than the tensor sampler. The
+edge hash set is built by two passes that prefetch the same way.
 
 What it computes is `graphseq.walks`'s rejection sampler, unchanged: the envelope is
 ``c = max(1, 1/q)`` per neighbour plus a point mass ``1/p - c`` on the previous node when that is
