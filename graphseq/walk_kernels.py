@@ -299,6 +299,18 @@ def _bucket_of_edge(indices, num_nodes, shift, mask, row, position):
     return _bucket(np.int64(row) * num_nodes + np.int64(indices[position]), shift, mask)
 
 
+@njit(inline="always")
+def _bucket_ahead(indptr, indices, num_nodes, shift, mask, ahead, position):
+    """``(row, bucket)`` of the edge ``_BUILD_AHEAD`` positions after ``position``, its row
+    searched forward from ``ahead``; bucket -1 past the last edge. The build passes ask for
+    that bucket now, so it is in cache when they reach the edge."""
+    far = position + _BUILD_AHEAD
+    if far >= indices.shape[0]:
+        return ahead, -1
+    ahead = _row_of(indptr, ahead, far)
+    return ahead, _bucket_of_edge(indices, num_nodes, shift, mask, ahead, far)
+
+
 @njit(nogil=True, cache=True)
 def bucket_counts(indptr, indices, num_nodes, shift, count):
     """Add to ``count [buckets]`` (int32, zeros) how many of a CSR's distinct edges fall in
@@ -308,13 +320,11 @@ def bucket_counts(indptr, indices, num_nodes, shift, count):
     keeps them), otherwise once per copy, which no lookup minds.
     """
     mask = count.shape[0] - 1
-    ahead = 0  # the row of edge `far`
+    ahead = 0  # the row of the edge _BUILD_AHEAD positions on
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
-            far = position + _BUILD_AHEAD
-            if far < indices.shape[0]:  # ask now for what edge `far` will update
-                ahead = _row_of(indptr, ahead, far)
-                bucket = _bucket_of_edge(indices, num_nodes, shift, mask, ahead, far)
+            ahead, bucket = _bucket_ahead(indptr, indices, num_nodes, shift, mask, ahead, position)
+            if bucket >= 0:
                 _prefetch(count, bucket)
             if not _repeats_the_last(indptr, indices, row, position):
                 count[_bucket_of_edge(indices, num_nodes, shift, mask, row, position)] += 1
@@ -331,13 +341,11 @@ def fill_edge_table(indptr, indices, num_nodes, shift, count, table, overflow):
     filled = np.zeros(count.shape[0], np.int32)
     flat_table = table.reshape(table.size)
     spill = 0
-    ahead = 0  # the row of edge `far`
+    ahead = 0  # the row of the edge _BUILD_AHEAD positions on
     for row in range(indptr.shape[0] - 1):
         for position in range(indptr[row], indptr[row + 1]):
-            far = position + _BUILD_AHEAD
-            if far < indices.shape[0]:  # ask now for what edge `far` will update
-                ahead = _row_of(indptr, ahead, far)
-                bucket = _bucket_of_edge(indices, num_nodes, shift, mask, ahead, far)
+            ahead, bucket = _bucket_ahead(indptr, indices, num_nodes, shift, mask, ahead, position)
+            if bucket >= 0:
                 _prefetch(count, bucket)
                 _prefetch(filled, bucket)
                 _prefetch(flat_table, bucket * BUCKET_SLOTS)

@@ -16,10 +16,11 @@ moving proposes a first-order neighbour ``x`` and accepts it with probability
 (`graphseq.edge_hash.EdgeHashSet`, about one cache line read per question, where a binary
 search over all edge keys needs ``log2(E)``). On the CPU, an unweighted graph's walks run
 this sampler as one compiled loop per chunk (`graphseq.walk_kernels`, numba): each walker
-proposes until it accepts, in registers, about twice as fast as the same sampler as tensor
-operations. Weighted graphs and other devices run it as tensor operations: only the rejection
-rounds are a Python loop, and each round gives the walkers still rejected twice as many
-proposals as the last, so a step takes a handful of rounds. Either way, walkers still rejected
+proposes until it accepts, in registers, 2.5-3.2x faster than the same sampler as tensor
+operations (``benchmarks/results/node2vec_speed.md``). Weighted graphs and other devices run
+it as tensor operations: only the rejection rounds are a Python loop, and each round gives the
+walkers still rejected twice as many proposals as the last, so a step takes a handful of
+rounds. Either way, walkers still rejected
 after a bounded number of proposals, or (tensor path) where fewer than 1 in 8 proposals are
 accepted (extreme ``q``), are finished by exact inverse-CDF sampling over their whole
 neighbour lists, so the walk stays exact and the step cost bounded. The two paths draw from
@@ -253,6 +254,13 @@ def _int32(tensor: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(tensor.numpy().astype(np.int32))
 
 
+def _kernel_edge_set(edges: EdgeHashSet) -> tuple:
+    """The edge hash set as `graphseq.walk_kernels` takes it: ``(keys, overflow_keys, shift,
+    mask, num_nodes)``, arrays as numpy views."""
+    return (edges.keys.numpy(), edges.overflow_keys.numpy(), edges.shift, edges.mask,
+            edges.num_nodes)  # fmt: skip
+
+
 def _holds_every_reverse(
     edges: EdgeHashSet, graph: CSRGraph, compiled: bool, block: int = 1 << 20
 ) -> bool:
@@ -262,9 +270,8 @@ def _holds_every_reverse(
         from .walk_kernels import holds_every_reverse
 
         return holds_every_reverse(
-            graph.indptr.numpy(), graph.indices.numpy(), edges.keys.numpy(),
-            edges.overflow_keys.numpy(), edges.shift, edges.mask, edges.num_nodes,
-        )  # fmt: skip
+            graph.indptr.numpy(), graph.indices.numpy(), *_kernel_edge_set(edges)
+        )
     rows, indices = graph.rows(), graph.indices
     for begin in range(0, indices.numel(), block):
         end = begin + block
@@ -520,12 +527,11 @@ def _compiled_second_order(tables, steps, generator, inv_p, inv_q) -> None:
     ``generator``: the node2vec walks of an unweighted graph."""
     from .walk_kernels import second_order_walks  # numba: loaded (and compiled) on first use
 
-    edges = tables.edges
     seed = int(torch.randint(0, 2**63 - 1, (1,), generator=generator))
     second_order_walks(
         tables.step_indptr.numpy(), tables.step_indices.numpy(), steps.numpy(), seed,
-        inv_p, inv_q, tables.symmetric, edges.keys.numpy(), edges.overflow_keys.numpy(),
-        edges.shift, edges.mask, edges.num_nodes, _MAX_PROPOSALS_COMPILED,
+        inv_p, inv_q, tables.symmetric, *_kernel_edge_set(tables.edges),
+        _MAX_PROPOSALS_COMPILED,
     )  # fmt: skip
 
 
