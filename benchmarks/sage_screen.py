@@ -10,7 +10,9 @@ epochs, seconds per epoch, the load average); ``sage_screen.md`` is rebuilt from
 A grid is a JSON object: ``base`` holds the fixed settings, every other key a list of values,
 and every combination runs. Settings: ``dataset``, ``aggr``, ``seeds``, ``lr``, ``wd``, ``ch``
 (pool projection / LSTM hidden size), ``hidden``, ``dropout``, ``normalize``, ``patience``,
-``epochs``, ``clip`` (gradient norm), ``split`` (``[train, val]`` fractions of a random split in
+``epochs``, ``clip`` (gradient norm), ``monitor`` (the early-stopping metric: ``"val_loss"``, or
+``"val_acc"`` with ties broken by the validation loss), ``wd_first`` (weight decay on the first
+layer only, as Kipf & Welling's GCN), ``split`` (``[train, val]`` fractions of a random split in
 place of the Planetoid one: more labels).
 
     GRAPHSEQ_DATA=../shared/data PYTHONPATH=. python benchmarks/sage_screen.py \\
@@ -38,22 +40,32 @@ from graphseq.recipes import normalized_features
 from graphseq.train import EarlyStopping, NodeClassificationTask, Trainer
 from graphseq.train.task import random_splits
 
-COLUMNS = ("hidden", "ch", "dropout", "normalize", "wd", "lr", "clip", "patience", "split")
+COLUMNS = ("hidden", "ch", "dropout", "normalize", "wd", "wd_first", "lr", "clip", "patience",
+           "max_epochs", "monitor", "split")  # fmt: skip
 
 
 def run(dataset, aggr, seed, lr=0.01, wd=5e-4, ch=64, hidden=16, dropout=0.5, patience=20,
-        epochs=200, normalize=False, split=None, clip=None) -> dict:  # fmt: skip
-    """One seed of one configuration: accuracies at the best (validation-loss) epoch."""
+        epochs=200, normalize=False, split=None, clip=None, monitor="val_loss",
+        wd_first=False) -> dict:  # fmt: skip
+    """One seed of one configuration: accuracies at the best (``monitor``) epoch."""
     data = normalized_features(gs.load_dataset(dataset))
     gs.seed_everything(seed)
     model = gs.GraphSAGE(data.num_features, hidden, int(data.y.max()) + 1, aggr=aggr,
                          dropout=dropout, aggr_channels=ch, cached=True, normalize=normalize)  # fmt: skip
     splits = None if split is None else random_splits(data.num_nodes, *split, seed=seed)
+    optimizer = functools.partial(torch.optim.Adam, lr=lr, weight_decay=wd)
+    if wd_first:
+        first = list(model.convs[0].parameters())
+        rest = [p for conv in model.convs[1:] for p in conv.parameters()]
+        optimizer = torch.optim.Adam(
+            [{"params": first, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}], lr=lr
+        )
+    tie_breaker = None if monitor == "val_loss" else "val_loss"
     trainer = Trainer(
         model,
         NodeClassificationTask(data, splits=splits),
-        optimizer=functools.partial(torch.optim.Adam, lr=lr, weight_decay=wd),
-        early_stopping=EarlyStopping(patience=patience),
+        optimizer=optimizer,
+        early_stopping=EarlyStopping(monitor, patience=patience, tie_breaker=tie_breaker),
         max_epochs=epochs,
         seed=seed,
         progress=False,
@@ -76,8 +88,10 @@ def screen(config: dict) -> dict:
     def mean(key):
         return statistics.fmean(r[key] for r in rows)
 
+    # "epochs" in the line is the mean number run; the setting (the cap) is kept as max_epochs.
+    max_epochs = settings.pop("epochs", None)
     return {
-        "name": name, "dataset": dataset, "aggr": aggr, **settings,
+        "name": name, "dataset": dataset, "aggr": aggr, **settings, "max_epochs": max_epochs,
         "test": 100 * mean("test"),
         "test_std": 100 * statistics.stdev(r["test"] for r in rows) if seeds > 1 else 0.0,
         "val": 100 * mean("val"), "train": 100 * mean("train"), "epochs": mean("epochs"),
@@ -93,8 +107,9 @@ def render(lines: list[dict]) -> str:
         "### GraphSAGE settings screen (full graph, test / val / train accuracy %, mean over seeds)",
         "",
         "Written by `benchmarks/sage_screen.py`; read in `sage_accuracy_notes.md`. Unlisted "
-        "settings: hidden 16, ch 64, dropout 0.5, no normalization, weight decay 5e-4, lr 0.01, "
-        "patience 20, Planetoid split.",
+        "settings: hidden 16, ch 64, dropout 0.5, no normalization, weight decay 5e-4 (every "
+        "layer), lr 0.01, patience 20, at most 200 epochs, early stopping on the validation loss, "
+        "Planetoid split.",
         "",
         "| dataset | aggr | seeds | " + " | ".join(COLUMNS) + " | test | val | train | epochs "
         "| s/epoch | load |",
