@@ -7,10 +7,11 @@ Rows (each mean ± std over ``--seeds`` seeds, test accuracy %):
   `graphseq.recipes.GraphSAGERecipe`: 2 layers, 16 hidden, dropout 0.5, Adam lr 0.01, weight
   decay 5e-4, early stopping on the validation loss with patience 20; pool and LSTM with
   `graphseq.recipes.SAGE_AGGREGATOR_SETTINGS`: 64 hidden, dropout 0.8, normalized outputs,
-  pool's projection 64 wide, LSTM hidden 128, chosen on validation in the screen of
-  ``sage_accuracy_notes.md``);
+  patience 100, weight decay 1e-3, pool's projection 64 wide, LSTM hidden 128, chosen on
+  validation in the screen of ``sage_accuracy_notes.md``);
 * ``sampled <aggregator>``: the same model and training (the recipe's settings) on sampled
-  mini-batches (fan-outs [25, 10], with replacement, 32 seeds per batch, sparse input rows,
+  mini-batches (fan-outs [25, 10], drawn as `graphseq.recipes.sample_with_replacement` says:
+  without replacement for pool, with for mean and LSTM; 32 seeds per batch, sparse input rows,
   validation on the full graph);
 * ``unsup <aggregator> + LR``: unsupervised GraphSAGE (128-d output, 128 hidden, walks of 5 nodes,
   window 2, Q = 5 negatives from degree^0.75, batches of 1024 pairs, Adam lr 0.01, full-graph
