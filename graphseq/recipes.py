@@ -152,12 +152,12 @@ class GCNRecipe(_TrainedRecipe):
 # 100, best epoch 137); pool seed 5 stopped at epoch 68 with 75.9% (79.9% with patience 100).
 # With the longer patience both take a little more weight decay (10 seeds, validation: pool
 # 78.6 at 5e-4, 79.3 at 1e-3, 78.4-79.0 at 1.5e-3-3e-3; LSTM 77.7 at 5e-4, 78.2 at 1e-3).
+_FEW_LABEL_SETTINGS = {"hidden_channels": 64, "dropout": 0.8, "normalize": True,
+                       "weight_decay": 1e-3, "patience": 100}  # fmt: skip
 SAGE_AGGREGATOR_SETTINGS = {
-    "pool": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "weight_decay": 1e-3,
-             "patience": 100},
-    "lstm": {"hidden_channels": 64, "dropout": 0.8, "normalize": True, "aggr_channels": 128,
-             "weight_decay": 1e-3, "patience": 100},
-}  # fmt: skip
+    "pool": _FEW_LABEL_SETTINGS,
+    "lstm": {**_FEW_LABEL_SETTINGS, "aggr_channels": 128},
+}
 
 
 # Aggregators sampled without replacement unless a recipe says otherwise. A max over draws

@@ -95,16 +95,30 @@ def _uniform(state, walker):
 
 
 @njit(inline="always")
+def _edge_key(source, target, num_nodes):
+    """`graphseq.edge_hash.EdgeHashSet`'s key of the edge ``source -> target``."""
+    return np.int64(source) * num_nodes + np.int64(target)
+
+
+@njit(inline="always")
 def _bucket(key, shift, mask):
     """`graphseq.edge_hash.EdgeHashSet`'s bucket of an edge key (Fibonacci hashing)."""
     return np.int64((np.uint64(key) * _GAMMA) >> np.uint64(shift)) & mask
 
 
 @njit(inline="always")
+def _proposed_offset(u, degree, spread):
+    """The neighbour (offset in its row) that uniform ``u`` proposes, a draw of the point mass
+    taken as offset 0: where the pipeline's look-ahead stages ask for memory (a guess, never a
+    step; the step itself tells the point mass apart)."""
+    return min(int(max(u * (degree + spread) - spread, 0.0)), degree - 1)
+
+
+@njit(inline="always")
 def _is_edge(table, overflow, shift, mask, num_nodes, source, target):
     """`graphseq.edge_hash.EdgeHashSet.contains` for one pair: one 64-byte bucket row, and the
     sorted overflow only when the row is marked as spilled."""
-    key = np.int64(source) * num_nodes + np.int64(target)
+    key = _edge_key(source, target, num_nodes)
     bucket = _bucket(key, shift, mask)
     for slot in range(BUCKET_SLOTS):
         if table[bucket, slot] == key:
@@ -168,7 +182,7 @@ def second_order_walks(
             if w < walkers:
                 _prefetch(indptr, steps[s - 1, w])
                 if outlier > 0 and not symmetric:  # the test for a way back, asked here
-                    key = np.int64(steps[s - 1, w]) * num_nodes + np.int64(steps[s - 2, w])
+                    key = _edge_key(steps[s - 1, w], steps[s - 2, w], num_nodes)
                     _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
             v = w - _AHEAD
             if 0 <= v < walkers:
@@ -187,8 +201,7 @@ def second_order_walks(
                     first_uniform[r], second_uniform[r], row_spread[r] = first, second, spread
                     # (prefetches ask without a branch: a mispredicted one costs more)
                     for u in (first, second):
-                        scaled = max(u * (degree + spread) - spread, 0.0)
-                        _prefetch(indices, begin + min(int(scaled), degree - 1))
+                        _prefetch(indices, begin + _proposed_offset(u, degree, spread))
             v = w - 2 * _AHEAD
             if 0 <= v < walkers:
                 r = v & (_RING - 1)
@@ -196,9 +209,8 @@ def second_order_walks(
                 if degree > 1:
                     spread = row_spread[r]
                     for u in (first_uniform[r], second_uniform[r]):
-                        scaled = max(u * (degree + spread) - spread, 0.0)
-                        candidate = indices[row_begin[r] + min(int(scaled), degree - 1)]
-                        key = np.int64(steps[s - 2, v]) * num_nodes + np.int64(candidate)
+                        candidate = indices[row_begin[r] + _proposed_offset(u, degree, spread)]
+                        key = _edge_key(steps[s - 2, v], candidate, num_nodes)
                         _prefetch(flat_table, _bucket(key, shift, mask) * BUCKET_SLOTS)
             x = w - 3 * _AHEAD
             if x < 0 or x >= walkers:
@@ -296,7 +308,7 @@ def _row_of(indptr, row, position):
 @njit(inline="always")
 def _bucket_of_edge(indices, num_nodes, shift, mask, row, position):
     """The hash bucket of the CSR edge at ``position`` (in ``row``)."""
-    return _bucket(np.int64(row) * num_nodes + np.int64(indices[position]), shift, mask)
+    return _bucket(_edge_key(row, indices[position], num_nodes), shift, mask)
 
 
 @njit(inline="always")
@@ -351,7 +363,7 @@ def fill_edge_table(indptr, indices, num_nodes, shift, count, table, overflow):
                 _prefetch(flat_table, bucket * BUCKET_SLOTS)
             if _repeats_the_last(indptr, indices, row, position):
                 continue
-            key = np.int64(row) * num_nodes + np.int64(indices[position])
+            key = _edge_key(row, indices[position], num_nodes)
             bucket = _bucket(key, shift, mask)
             capacity = BUCKET_SLOTS - 1 if count[bucket] > BUCKET_SLOTS else BUCKET_SLOTS
             if filled[bucket] < capacity:
